@@ -1,0 +1,56 @@
+# eia: Elastic Inference for Linux.
+#
+#   make            build eia.ko (for Debian's linux-headers-amd64), libeia,
+#                   the eia CLI, gpud and the tests
+#   make demo       boot a VM, load eia.ko, attach an accelerator, show it
+#   make check      every test: host tests, then kselftests in the VM
+#   make install    install eia.ko, the tools and gpud on this machine
+#
+# Userspace output goes to build/ (O=DIR to change); the module is built in
+# place by Kbuild.
+
+TOP := $(CURDIR)
+O ?= $(TOP)/build
+export O
+
+KVER ?= $(shell $(TOP)/scripts/kver)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+
+.PHONY: all deps module userspace gpud selftests host-tests check demo install clean
+
+all: deps module userspace gpud selftests host-tests
+
+# Every target that builds first makes sure the Debian packages are there.
+deps:
+	@$(TOP)/scripts/install-deps
+
+module: deps
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+userspace: deps
+	$(MAKE) -C userspace
+
+gpud: deps
+	$(MAKE) -C gpud
+
+selftests: deps
+	$(MAKE) -C tests/selftests/eia
+
+host-tests: deps
+	$(MAKE) -C tests/host
+
+check: all
+	$(TOP)/scripts/check
+
+demo: all
+	$(TOP)/scripts/demo
+
+install: module userspace gpud
+	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_DIR=extra modules_install
+	depmod -a $(KVER)
+	install -D -m 0755 $(O)/bin/eia $(DESTDIR)/usr/local/bin/eia
+	install -D -m 0755 $(O)/bin/gpud $(DESTDIR)/usr/local/sbin/gpud
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean
+	rm -rf $(O)

@@ -1,0 +1,28 @@
+# Runs inside the VM (tests/vm/run --host-gpud): attach an accelerator from
+# gpud on the host and show it. EIA_SERVER is gpud's address as the guest
+# sees it.
+set -e
+step() { printf '\n==> %s\n' "$*"; }
+
+step "eia.ko is loaded in Debian's $(uname -r) kernel"
+grep '^eia ' /proc/modules
+
+step "gpud (on the host) offers: eia server-status --server $EIA_SERVER"
+eia server-status --server "$EIA_SERVER"
+
+step "eia attach --server $EIA_SERVER --type eia2.medium"
+dev=$(eia attach --server "$EIA_SERVER" --type eia2.medium)
+echo "$dev"
+ls -l "/dev/$dev"
+
+step "eia list"
+eia list
+
+step "eia describe-accelerators --json"
+eia describe-accelerators --json
+
+step "sysfs: /sys/class/eia/$dev"
+for attr in type accelerator_id status server memory_total_bytes memory_used_bytes \
+	    fp32_tflops fp16_tflops timeout_ms requests errors bytes_sent bytes_received; do
+	printf '%-20s %s\n' "$attr" "$(cat "/sys/class/eia/$dev/$attr")"
+done

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * eia.ko private header: the device, the connection to gpud and the
+ * functions the parts of the driver call in each other.
+ *
+ * Lock order (outermost first; see Documentation/driver.rst):
+ *
+ *   eia_devs_lock          (mutex, eia_drv.c) the index -> device registry
+ *   eia_device.cfg_lock    (mutex) attach/reconfigure/detach of one device
+ *   eia_conn.tx_lock       (mutex) one message on the socket at a time
+ *   eia_device.lock,
+ *   eia_conn.lock          (spinlocks) never held together
+ *
+ * Workers (receive work, health check) never take a mutex above tx_lock, so
+ * the configuration paths may wait for them while holding cfg_lock.
+ */
+#ifndef _EIA_PRIV_H
+#define _EIA_PRIV_H
+
+#include <linux/atomic.h>
+#include <linux/cdev.h>
+#include <linux/completion.h>
+#include <linux/device.h>
+#include <linux/idr.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <net/netlink.h>
+
+#include "eia_netlink.h"
+#include "eia_wire.h"
+
+/* Requests one connection may have in flight at once. */
+#define EIA_MAX_INFLIGHT	1024
+/* A health-check PING waits at most this long (less if timeout_ms is less). */
+#define EIA_HEALTH_TIMEOUT_MS	5000
+/* A server granting less than this cannot carry future command buffers. */
+#define EIA_MIN_MAX_PAYLOAD	4096
+/* Largest response payload a request receives inline (error messages too). */
+#define EIA_RESP_MAX		EIA_WIRE_ERRMSG_MAX
+
+/* Module parameters (eia_drv.c). */
+extern unsigned int eia_request_timeout_ms;
+extern unsigned int eia_health_interval_ms;
+
+/* Runs every receive worker and health check (eia_drv.c). */
+extern struct workqueue_struct *eia_wq;
+
+/* What gpud granted in a HELLO, and the traffic the exchange cost. */
+struct eia_grant {
+	char accel_id[EIA_ACCEL_ID_MAX];
+	char type[EIA_TYPE_NAME_MAX];
+	u64 memory_bytes;
+	u32 fp32_mtflops;
+	u32 fp16_mtflops;
+	u32 max_payload;
+	u64 bytes_sent;
+	u64 bytes_received;
+};
+
+/**
+ * struct eia_conn - one TCP (or kTLS) connection to gpud
+ * @kref: held by the device while the connection is its current one, by
+ *	the receive work while it runs and by every request being submitted
+ * @sock: the socket; the connection holds a reference to its file from
+ *	creation to release, so the socket outlives every user of @conn
+ * @edev: the device, set by eia_conn_bind() with a device reference that
+ *	the connection drops on release; NULL during the HELLO
+ * @gen: generation, the upper 32 bits of every tag; new on every connection
+ *	so that a reply meant for an older one is recognised
+ * @saved_sndtimeo: the socket's send timeout before we took it
+ * @saved_rcvtimeo: the socket's receive timeout before we took it
+ * @tx_lock: serialises whole messages on @sock
+ * @lock: protects @reqs and @dead
+ * @reqs: slot -> struct eia_req in flight
+ * @dead: set once, when the connection fails or is stopped; no request is
+ *	added afterwards and all that were in flight have been failed
+ * @rx_work: the receive worker
+ * @node: in the list of all connections (one socket, one connection)
+ */
+struct eia_conn {
+	struct kref kref;
+	struct socket *sock;
+	struct eia_device *edev;
+	u32 gen;
+	long saved_sndtimeo;
+	long saved_rcvtimeo;
+	struct mutex tx_lock;	/* see the kernel-doc above */
+	spinlock_t lock;	/* see the kernel-doc above */
+	struct idr reqs;
+	bool dead;
+	struct work_struct rx_work;
+	struct list_head node;
+};
+
+/**
+ * struct eia_device - one attached accelerator, /dev/eiaN
+ * @dev: the device in class "eia"; its reference count decides the life of
+ *	the whole struct (released by eia_dev_release()). References: the
+ *	registry (from attach to the end of detach), every open file, every
+ *	connection started on it, the health check while queued or running,
+ *	and the cdev while it is in use.
+ * @cdev: the character device
+ * @index: N of eiaN, also its minor number
+ * @cfg_lock: serialises reconfigure and detach of this device
+ * @lock: protects @conn, @detached and every field below them up to the
+ *	counters. After attach, writers hold @cfg_lock too, except for the
+ *	link-death path, which only sets @status to impaired.
+ * @conn: the current connection, possibly dead; NULL once detached
+ * @detached: detach has begun: no new file, request or connection
+ * @status: enum eia_status
+ * @timeout_ms: per-request timeout
+ * @type: accelerator type
+ * @accel_id: accelerator id granted by gpud
+ * @server: how the server was named at attach or the last reconfigure
+ * @memory_total: memory quota granted
+ * @fp32_mtflops: FP32 share granted
+ * @fp16_mtflops: FP16 share granted
+ * @max_payload: largest request payload gpud accepts
+ * @health_work: the periodic health check
+ * @requests: requests sent, health checks included
+ * @errors: requests that failed
+ * @bytes_sent: bytes written to the connection(s)
+ * @bytes_received: bytes read from the connection(s)
+ */
+struct eia_device {
+	struct device dev;
+	struct cdev cdev;
+	u32 index;
+	struct mutex cfg_lock;	/* see the kernel-doc above */
+	spinlock_t lock;	/* see the kernel-doc above */
+	struct eia_conn *conn;
+	bool detached;
+	enum eia_status status;
+	u32 timeout_ms;
+	char type[EIA_TYPE_NAME_MAX];
+	char accel_id[EIA_ACCEL_ID_MAX];
+	char server[EIA_SERVER_NAME_MAX];
+	u64 memory_total;
+	u32 fp32_mtflops;
+	u32 fp16_mtflops;
+	u32 max_payload;
+	struct delayed_work health_work;
+	atomic64_t requests;
+	atomic64_t errors;
+	atomic64_t bytes_sent;
+	atomic64_t bytes_received;
+};
+
+static inline struct eia_device *to_eia_device(struct device *dev)
+{
+	return container_of(dev, struct eia_device, dev);
+}
+
+/* A consistent copy of a device's state, for sysfs, netlink and ioctls. */
+struct eia_snapshot {
+	enum eia_status status;
+	u32 timeout_ms;
+	u64 memory_total;
+	u32 fp32_mtflops;
+	u32 fp16_mtflops;
+	char type[EIA_TYPE_NAME_MAX];
+	char accel_id[EIA_ACCEL_ID_MAX];
+	char server[EIA_SERVER_NAME_MAX];
+};
+
+/* eia_drv.c: the registry of devices */
+void eia_dev_snapshot(struct eia_device *edev, struct eia_snapshot *snap);
+bool eia_dev_detached(struct eia_device *edev);
+struct eia_device *eia_dev_create(struct eia_conn *conn,
+				  const struct eia_grant *grant,
+				  const char *server, u32 timeout_ms,
+				  struct netlink_ext_ack *extack);
+struct eia_device *eia_dev_get(u32 index);
+struct eia_device *eia_dev_get_next(u32 *index);
+void eia_dev_put(struct eia_device *edev);
+int eia_dev_detach(struct eia_device *edev);
+int eia_dev_reconfigure(struct eia_device *edev, struct eia_conn *conn,
+			const char *server, u32 timeout_ms,
+			struct netlink_ext_ack *extack);
+
+/* eia_conn.c: the transport */
+struct socket *eia_sock_lookup(u32 fd, const struct nlattr *attr,
+			       struct netlink_ext_ack *extack);
+void eia_sock_peer_name(struct socket *sock, char *buf, size_t len);
+struct eia_conn *eia_conn_create(struct socket *sock,
+				 struct netlink_ext_ack *extack);
+int eia_conn_hello(struct eia_conn *conn, const char *type,
+		   const char *resume_id, u32 timeout_ms,
+		   struct eia_grant *grant, struct netlink_ext_ack *extack);
+void eia_conn_bind(struct eia_conn *conn, struct eia_device *edev);
+void eia_conn_start(struct eia_conn *conn);
+void eia_conn_stop(struct eia_conn *conn, int err);
+bool eia_conn_is_dead(struct eia_conn *conn);
+void eia_conn_put(struct eia_conn *conn);
+int eia_dev_ping(struct eia_device *edev, u64 cookie, u32 delay_ms,
+		 u64 *rtt_ns);
+void eia_health_work(struct work_struct *work);
+void eia_health_arm(struct eia_device *edev, unsigned long delay);
+
+/* eia_netlink.c */
+int eia_nl_register(void);
+void eia_nl_unregister(void);
+int eia_nl_fill_dev(struct sk_buff *skb, struct eia_device *edev, u32 portid,
+		    u32 seq, int flags, u8 cmd);
+void eia_nl_event(struct eia_device *edev, u8 cmd);
+
+/* eia_cdev.c */
+extern const struct file_operations eia_fops;
+
+/* eia_sysfs.c */
+extern const struct attribute_group *eia_dev_groups[];
+
+#endif /* _EIA_PRIV_H */

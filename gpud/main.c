@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gpud: the eia GPU daemon. Grants each client connection an accelerator of
+ * the type it asks for, from the capacity of its backend.
+ *
+ * Exit status: 0 after a clean shutdown (SIGTERM, SIGINT) or --help and
+ * --version; 1 when it cannot run (cannot listen, no backend capacity);
+ * 2 for a bad command line or config file.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "config.h"
+#include "log.h"
+#include "server.h"
+#include "session.h"
+
+#define GPUD_VERSION	"0.1.0"
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+struct options {
+	const char *config;
+	const char *listen;
+	const char *backend;
+	const char *max_connections;
+	const char *pidfile;
+	bool verbose;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: gpud [OPTION]...\n"
+		"The eia GPU daemon: grants remote accelerators to eia clients.\n"
+		"\n"
+		"  -l, --listen ADDR:PORT      listen here (default %s;\n"
+		"                              [IPV6]:PORT; port 0 picks a free port)\n"
+		"  -c, --config FILE           read types, capacity and settings from FILE\n"
+		"  -b, --backend NAME          auto, cpu or cuda (default auto: cpu)\n"
+		"  -m, --max-connections N     serve at most N clients at once (default %u)\n"
+		"  -p, --pidfile FILE          write the process id to FILE\n"
+		"  -v, --verbose               log every request\n"
+		"  -h, --help                  show this help and exit\n"
+		"  -V, --version               show the version and exit\n"
+		"\n"
+		"Options given here override the config file. See gpud(8).\n",
+		GPUD_DEFAULT_LISTEN, GPUD_DEFAULT_MAX_CONNECTIONS);
+}
+
+/* Returns -1 to exit 0 (--help, --version), 0 to run, EXIT_USAGE on error. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "max-connections", required_argument, NULL, 'm' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "l:c:b:m:p:vhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			o->listen = optarg;
+			break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'b':
+			o->backend = optarg;
+			break;
+		case 'm':
+			o->max_connections = optarg;
+			break;
+		case 'p':
+			o->pidfile = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		case 'V':
+			printf("gpud (eia) %s, wire protocol version %u, backends: cpu\n",
+			       GPUD_VERSION, EIA_WIRE_VERSION);
+			return -1;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "gpud: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Defaults, then the config file, then the command line. */
+static int build_config(const struct options *o, struct gpud_config *cfg)
+{
+	char err[GPUD_ERR_MAX];
+
+	gpud_config_defaults(cfg);
+	if ((o->config && gpud_config_load(cfg, o->config, err, sizeof(err))) ||
+	    (o->listen && gpud_config_set_listen(cfg, o->listen, err, sizeof(err))) ||
+	    (o->backend && gpud_config_set_backend(cfg, o->backend, err, sizeof(err))) ||
+	    (o->max_connections &&
+	     gpud_config_set_max_connections(cfg, o->max_connections, err, sizeof(err)))) {
+		gpud_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* One descriptor per connection: allow as many as the hard limit does. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/*
+ * SIGTERM and SIGINT arrive on a signalfd that the accept loop polls; they
+ * are blocked before any thread starts, so every thread inherits that.
+ */
+static int stop_signals_fd(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f);
+}
+
+static void log_stop_signal(int sigfd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sigfd, &si, sizeof(si)) == sizeof(si))
+		gpud_info("SIG%s received, stopping", sigabbrev_np((int)si.ssi_signo));
+}
+
+static void log_capacity(const struct gpud_backend *be, const struct gpud_capacity *cap,
+			 unsigned int ntypes)
+{
+	char mem[32], fp32[32], fp16[32];
+
+	gpud_format_bytes(mem, sizeof(mem), cap->memory_bytes);
+	gpud_format_tflops(fp32, sizeof(fp32), cap->fp32_mtflops);
+	gpud_format_tflops(fp16, sizeof(fp16), cap->fp16_mtflops);
+	gpud_info("backend %s: capacity %s memory, %s FP32 / %s FP16 TFLOPS; %u types",
+		  be->name, mem, fp32, fp16, ntypes);
+}
+
+static int serve(const struct options *o, const struct gpud_config *cfg,
+		 const struct gpud_backend *be, const struct gpud_capacity *cap)
+{
+	struct gpud_registry reg;
+	struct gpud_server *srv;
+	char err[GPUD_ERR_MAX];
+	bool pidfile = false;
+	int sigfd, ret = 0;
+
+	sigfd = stop_signals_fd();
+	if (sigfd < 0) {
+		gpud_err("signalfd: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	raise_fd_limit();
+	gpud_registry_init(&reg, be->name, cfg->types, cfg->ntypes, cap);
+	srv = gpud_server_listen(cfg->listen, &reg, cfg->max_connections, err, sizeof(err));
+	if (!srv) {
+		gpud_err("%s", err);
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	/* The pidfile first: whoever sees "listening" may rely on it. */
+	if (o->pidfile && write_pidfile(o->pidfile)) {
+		gpud_err("cannot write pidfile %s: %s", o->pidfile, strerror(errno));
+		ret = EXIT_RUNTIME;
+	} else {
+		pidfile = o->pidfile != NULL;
+		log_capacity(be, cap, cfg->ntypes);
+		gpud_info("listening on %s (backend %s)", gpud_server_address(srv),
+			  be->name);
+		if (gpud_server_run(srv, sigfd))
+			ret = EXIT_RUNTIME;
+		else
+			log_stop_signal(sigfd);
+	}
+	gpud_info("shutting down (%u sessions closed)", gpud_server_shutdown(srv));
+	if (pidfile)
+		unlink(o->pidfile);
+out:
+	gpud_registry_destroy(&reg);
+	close(sigfd);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts = { 0 };
+	const struct gpud_backend *be;
+	struct gpud_config cfg;
+	struct gpud_capacity cap;
+	char err[GPUD_ERR_MAX];
+	int ret;
+
+	ret = parse_args(argc, argv, &opts);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	gpud_log_init(opts.verbose);
+	if (build_config(&opts, &cfg))
+		return EXIT_USAGE;
+	be = gpud_backend_select(cfg.backend, err, sizeof(err));
+	if (!be) {
+		gpud_err("%s", err);
+		return EXIT_USAGE;
+	}
+	if (gpud_backend_capacity(be, &cfg.capacity, &cap, err, sizeof(err))) {
+		gpud_err("%s", err);
+		return EXIT_RUNTIME;
+	}
+	return serve(&opts, &cfg, be, &cap);
+}

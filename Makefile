@@ -38,6 +38,7 @@ selftests: deps
 
 host-tests: deps
 	$(MAKE) -C tests/host
+	$(MAKE) -C tests/ops
 
 check: all
 	$(TOP)/scripts/check

@@ -232,8 +232,12 @@ static int run_detach(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	ret = eia_nl_call(&nl, msg, NULL, NULL, &err);
 	eia_nl_close(&nl);
-	if (ret)
-		return report_failure("detach", "detaching", &err);
+	if (ret) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "detach eia%u", index);
+		return report_failure(what, "detaching", &err);
+	}
 	return EIA_EXIT_OK;
 }
 
@@ -266,6 +270,7 @@ static int run_reattach(const struct cli_cmd *cmd, int argc, char **argv)
 	const char *server = NULL;
 	struct eia_endpoint ep;
 	struct eia_nl nl;
+	char what[32];
 	int c, ret;
 
 	while ((c = cli_getopt(cmd, argc, argv, opts)) != -1) {
@@ -293,7 +298,8 @@ static int run_reattach(const struct cli_cmd *cmd, int argc, char **argv)
 
 	if (eia_nl_open(&nl))
 		return EIA_EXIT_FAIL;
-	ret = send_link_request(&nl, &ep, &req, NULL, "reattach", "reattaching");
+	snprintf(what, sizeof(what), "reattach eia%u", req.index);
+	ret = send_link_request(&nl, &ep, &req, NULL, what, "reattaching");
 	eia_nl_close(&nl);
 	return ret;
 }

@@ -482,7 +482,7 @@ int eia_conn_hello(struct eia_conn *conn, const char *type,
 	memset(grant, 0, sizeof(*grant));
 	strscpy(req.type, type, sizeof(req.type));
 	strscpy(req.resume_id, resume_id, sizeof(req.resume_id));
-	err = eia_sock_send(conn->sock, EIA_OP_HELLO, tag, &req, sizeof(req),
+	err = eia_sock_send(conn->sock, EIA_MSG_HELLO, tag, &req, sizeof(req),
 			    timeo, &grant->bytes_sent);
 	if (err)
 		return eia_hello_io_error(err, extack);
@@ -496,7 +496,7 @@ int eia_conn_hello(struct eia_conn *conn, const char *type,
 		return eia_hello_status(EPROTONOSUPPORT, extack);
 	if (err)
 		return eia_hello_garbage(extack, "bad header");
-	if (!(hdr.flags & EIA_WIRE_F_RESPONSE) || hdr.opcode != EIA_OP_HELLO ||
+	if (!(hdr.flags & EIA_WIRE_F_RESPONSE) || hdr.opcode != EIA_MSG_HELLO ||
 	    hdr.tag != tag)
 		return eia_hello_garbage(extack, "not the answer to the HELLO");
 
@@ -922,7 +922,7 @@ static int eia_conn_ping(struct eia_conn *conn, bool health, u64 cookie,
 	struct eia_wire_ping pong;
 	struct eia_call call = {
 		.health = health,
-		.opcode = EIA_OP_PING,
+		.opcode = EIA_MSG_PING,
 		.payload = &ping,
 		.payload_len = sizeof(ping),
 		.resp = &pong,

@@ -172,11 +172,11 @@ static int handle(struct gpud_conn *c, const struct eia_msg_hdr *h,
 	if (h->status)
 		return reply_err(c, h, EINVAL, "a request must carry status 0");
 	switch (h->opcode) {
-	case EIA_OP_HELLO:
+	case EIA_MSG_HELLO:
 		return handle_hello(c, h, &req->hello);
-	case EIA_OP_PING:
+	case EIA_MSG_PING:
 		return handle_ping(c, h, &req->ping);
-	case EIA_OP_SERVER_STATUS:
+	case EIA_MSG_SERVER_STATUS:
 		return handle_status(c, h);
 	}
 	return reply_err(c, h, EOPNOTSUPP, "unknown opcode %u", h->opcode);

@@ -16,6 +16,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
+#include "eia_cmdbuf.h"
 #include "eia_wire.h"
 
 #define EIA_IOCTL_MAGIC			0xE1
@@ -61,7 +62,57 @@ struct eia_ping {
 	__u64 rtt_ns;
 };
 
+/* eia_submit.failed when every command succeeded. */
+#define EIA_SUBMIT_NONE_FAILED	0xffffffffu
+
+/**
+ * struct eia_submit - run a command buffer (eia_cmdbuf.h) in the file's context
+ * @cmds: In: user address of the command buffer (EIA_CB_ALIGN-aligned)
+ * @cmds_bytes: In: its size, at most EIA_CB_MAX_BYTES
+ * @ncmds: In: the number of commands it holds, 1..EIA_CB_MAX_CMDS
+ * @flags: In: must be zero
+ * @results: In: user address of an array of @ncmds struct eia_cb_result
+ *	that receives each command's outcome, or 0
+ * @failed: Out (EIA_IOCTL_SUBMIT only): index of the first command that
+ *	failed, or EIA_SUBMIT_NONE_FAILED
+ * @pad: In: must be zero
+ *
+ * The source of every COPY_H2D is read, and the destination of every
+ * COPY_D2H pinned, when the buffer is submitted; D2H data is in place when
+ * the submit completes. H2D data and D2H data together must fit in the
+ * max_payload gpud granted (EMSGSIZE otherwise).
+ *
+ * Return (ioctl return value, or io_uring CQE res): 0 when every command
+ * succeeded; the failing command's negative errno otherwise (see @failed
+ * and @results); or a negative errno for the submission itself (EINVAL
+ * malformed buffer, EFAULT bad address, EMSGSIZE too much data, ENOLINK
+ * link dead, ESTALE the context was lost with an earlier connection:
+ * reopen the device, ENODEV detached, ETIMEDOUT no answer in time).
+ */
+struct eia_submit {
+	__u64 cmds;
+	__u32 cmds_bytes;
+	__u32 ncmds;
+	__u32 flags;
+	__u32 failed;
+	__u64 results;
+	__u32 pad;
+	__u32 reserved;
+};
+
 #define EIA_IOCTL_INFO		_IOR(EIA_IOCTL_MAGIC, 0x00, struct eia_dev_info)
 #define EIA_IOCTL_PING		_IOWR(EIA_IOCTL_MAGIC, 0x01, struct eia_ping)
+#define EIA_IOCTL_SUBMIT	_IOWR(EIA_IOCTL_MAGIC, 0x02, struct eia_submit)
+
+/*
+ * Asynchronous submit through io_uring: an IORING_OP_URING_CMD on a ring set
+ * up with IORING_SETUP_SQE128 (else EINVAL), with cmd_op
+ * EIA_URING_CMD_SUBMIT and a struct eia_submit at the start of the SQE's
+ * command area (the rest zero). @failed is not written: the CQE's res is
+ * the submit's return value, and on rings with IORING_SETUP_CQE32 the
+ * CQE's first extra word is the failed index. Submits of one file run in
+ * the order they were issued.
+ */
+#define EIA_URING_CMD_SUBMIT	_IOW(EIA_IOCTL_MAGIC, 0x02, struct eia_submit)
 
 #endif /* _UAPI_EIA_IOCTL_H */

@@ -44,21 +44,33 @@
 
 /**
  * enum eia_wire_opcode - what a message asks for
- * @EIA_OP_HELLO: first request on a connection: protocol version, requested
+ * @EIA_MSG_HELLO: first request on a connection: protocol version, requested
  *	type; the response grants an accelerator (struct eia_wire_hello_req,
  *	struct eia_wire_hello_resp). Every other opcode except
- *	EIA_OP_SERVER_STATUS is refused with EPERM before a successful HELLO; a
+ *	EIA_MSG_SERVER_STATUS is refused with EPERM before a successful HELLO; a
  *	second HELLO is refused with EALREADY.
- * @EIA_OP_PING: liveness and round-trip probe (struct eia_wire_ping both
+ * @EIA_MSG_PING: liveness and round-trip probe (struct eia_wire_ping both
  *	ways); the response echoes the cookie.
- * @EIA_OP_SERVER_STATUS: the server's sessions and per-type capacity
+ * @EIA_MSG_SERVER_STATUS: the server's sessions and per-type capacity
  *	(empty request; struct eia_wire_server_status in the response). Allowed
  *	before HELLO, so operators can query a server without attaching.
+ * @EIA_MSG_CTX_CREATE: create a context on the granted accelerator (empty
+ *	request; struct eia_wire_ctx in the response). A context owns device
+ *	memory handles; at most EIA_WIRE_MAX_CTXS per connection (else EMFILE).
+ * @EIA_MSG_CTX_DESTROY: destroy a context and free everything it owns
+ *	(struct eia_wire_ctx; struct eia_wire_mem_status in the response), after
+ *	every SUBMIT sent before it on the connection has finished. Closing the
+ *	connection destroys all of its contexts.
+ * @EIA_MSG_SUBMIT: run a command buffer in a context (struct
+ *	eia_wire_submit; response struct eia_wire_submit_resp).
  */
 enum eia_wire_opcode {
-	EIA_OP_HELLO		= 1,
-	EIA_OP_PING		= 2,
-	EIA_OP_SERVER_STATUS	= 3,
+	EIA_MSG_HELLO		= 1,
+	EIA_MSG_PING		= 2,
+	EIA_MSG_SERVER_STATUS	= 3,
+	EIA_MSG_CTX_CREATE	= 4,
+	EIA_MSG_CTX_DESTROY	= 5,
+	EIA_MSG_SUBMIT		= 6,
 };
 
 /* Set in every response; clear in every request. */
@@ -89,7 +101,7 @@ struct eia_wire_hdr {
 };
 
 /**
- * struct eia_wire_hello_req - EIA_OP_HELLO request payload
+ * struct eia_wire_hello_req - EIA_MSG_HELLO request payload
  * @type: requested accelerator type, NUL-terminated and NUL-padded
  * @resume_id: empty, or the id the client held before (on reattach): the
  *	server grants that same id when it is not in use, a fresh one otherwise
@@ -104,7 +116,7 @@ struct eia_wire_hello_req {
 };
 
 /**
- * struct eia_wire_hello_resp - EIA_OP_HELLO response payload
+ * struct eia_wire_hello_resp - EIA_MSG_HELLO response payload
  * @accel_id: the granted accelerator's id, NUL-terminated
  * @type: the granted type (equal to the requested one), NUL-terminated
  * @memory_bytes: device memory quota
@@ -128,7 +140,7 @@ struct eia_wire_hello_resp {
 #define EIA_WIRE_PING_MAX_DELAY_MS	10000
 
 /**
- * struct eia_wire_ping - EIA_OP_PING request and response payload
+ * struct eia_wire_ping - EIA_MSG_PING request and response payload
  * @cookie: any value; the response carries it back unchanged
  * @delay_ms: the server waits this long before answering (at most
  *	EIA_WIRE_PING_MAX_DELAY_MS, else EINVAL): lets tests and operators
@@ -163,7 +175,7 @@ struct eia_wire_type_status {
 #define EIA_WIRE_MAX_TYPES		64
 
 /**
- * struct eia_wire_server_status - EIA_OP_SERVER_STATUS response payload
+ * struct eia_wire_server_status - EIA_MSG_SERVER_STATUS response payload
  * @sessions: accelerators granted now, over all connections
  * @connections: client connections open now (including the asking one)
  * @backend: backend name ("cpu", "cuda"), NUL-terminated
@@ -178,6 +190,65 @@ struct eia_wire_server_status {
 	__le32 ntypes;
 	__le32 reserved;
 	struct eia_wire_type_status types[];
+};
+
+/* Contexts one connection may hold at once. */
+#define EIA_WIRE_MAX_CTXS		4096
+
+/**
+ * struct eia_wire_ctx - EIA_MSG_CTX_CREATE response, EIA_MSG_CTX_DESTROY request
+ * @ctx: context id, chosen by the server, never 0
+ */
+struct eia_wire_ctx {
+	__le64 ctx;
+};
+
+/**
+ * struct eia_wire_mem_status - EIA_MSG_CTX_DESTROY response payload
+ * @memory_used: the accelerator's device memory in use, over all contexts
+ */
+struct eia_wire_mem_status {
+	__le64 memory_used;
+};
+
+/**
+ * struct eia_wire_submit - EIA_MSG_SUBMIT request payload
+ * @ctx: the context the commands run in
+ * @ncmds: commands in the buffer (1..EIA_CB_MAX_CMDS)
+ * @flags: must be zero
+ *
+ * Followed by the command buffer (eia_cmdbuf.h) as the application built it,
+ * except that user addresses are 0 and each EIA_CB_COPY_H2D command is
+ * followed by its bytes of data, padded with zeros to EIA_CB_ALIGN. The
+ * buffer without the data is at most EIA_CB_MAX_BYTES; the whole payload at
+ * most the max_payload granted in HELLO.
+ */
+struct eia_wire_submit {
+	__le64 ctx;
+	__le32 ncmds;
+	__le32 flags;
+};
+
+/* eia_wire_submit_resp.failed when every command succeeded. */
+#define EIA_WIRE_NONE_FAILED		0xffffffffu
+
+/**
+ * struct eia_wire_submit_resp - EIA_MSG_SUBMIT response payload
+ * @ncmds: equal to the request's ncmds
+ * @failed: index of the first command that failed, or EIA_WIRE_NONE_FAILED
+ * @memory_used: the accelerator's device memory in use after this buffer,
+ *	over all its contexts
+ *
+ * Followed by @ncmds struct eia_cb_result (little-endian), then the data of
+ * each EIA_CB_COPY_D2H whose result is 0, in command order, unpadded. A
+ * header status other than 0 means the buffer was not run at all (unknown
+ * context: ENOENT; malformed buffer: EINVAL); then the payload is empty or
+ * an error message.
+ */
+struct eia_wire_submit_resp {
+	__le32 ncmds;
+	__le32 failed;
+	__le64 memory_used;
 };
 
 /**

@@ -352,7 +352,7 @@ int do_hello(int fd, const char *type, const char *resume_id, uint64_t tag,
 	int ret;
 
 	hello_req(&req, type, resume_id);
-	ret = transact(fd, EIA_OP_HELLO, tag, &req, sizeof(req), r);
+	ret = transact(fd, EIA_MSG_HELLO, tag, &req, sizeof(req), r);
 	if (ret == 0) {
 		if (r->hdr.payload_len != sizeof(*resp))
 			return -EPROTO;
@@ -369,7 +369,7 @@ int do_ping(int fd, uint64_t cookie, uint32_t delay_ms, uint64_t tag,
 		.delay_ms = htole32(delay_ms),
 	};
 
-	return transact(fd, EIA_OP_PING, tag, &p, sizeof(p), r);
+	return transact(fd, EIA_MSG_PING, tag, &p, sizeof(p), r);
 }
 
 int do_status(int fd, struct server_status *st)
@@ -382,7 +382,7 @@ int do_status(int fd, struct server_status *st)
 
 	if (!r)
 		return -ENOMEM;
-	ret = transact(fd, EIA_OP_SERVER_STATUS, 77, NULL, 0, r);
+	ret = transact(fd, EIA_MSG_SERVER_STATUS, 77, NULL, 0, r);
 	if (ret)
 		goto out;
 	ret = -EPROTO;

@@ -230,9 +230,9 @@ TEST_F(gpud, unknown_type_enoent)
 	fd = client_connect(self->g.port);
 	ASSERT_GE(fd, 0);
 	hello_req(&req, "eia9.huge", NULL);
-	eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, 0, 41, sizeof(req));
+	eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 41, sizeof(req));
 	ASSERT_EQ(0, send_raw(fd, &h, &req, sizeof(req)));
-	expect_error(_metadata, fd, EIA_OP_HELLO, 41, ENOENT,
+	expect_error(_metadata, fd, EIA_MSG_HELLO, 41, ENOENT,
 		     "unknown accelerator type 'eia9.huge'");
 
 	/* Names are exact: no case folding, no prefixes, not empty. */
@@ -259,11 +259,11 @@ TEST_F(gpud, other_version_eprotonosupport_then_close)
 		fd = client_connect(self->g.port);
 		ASSERT_GE(fd, 0);
 		hello_req(&req, "eia1.medium", NULL);
-		eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, 0, 50 + i, sizeof(req));
+		eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 50 + i, sizeof(req));
 		h.version = htole16(versions[i]);
 		ASSERT_EQ(0, send_raw(fd, &h, &req, sizeof(req)));
 		/* The reply carries gpud's own version (checked in expect_error). */
-		expect_error(_metadata, fd, EIA_OP_HELLO, 50 + i, EPROTONOSUPPORT,
+		expect_error(_metadata, fd, EIA_MSG_HELLO, 50 + i, EPROTONOSUPPORT,
 			     "gpud speaks version 1");
 		EXPECT_TRUE(peer_closed(fd));
 		close(fd);
@@ -281,7 +281,7 @@ TEST_F(gpud, malformed_header_ebadmsg_then_close)
 		fd = client_connect(self->g.port);
 		ASSERT_GE(fd, 0);
 		hello_req(&req, "eia1.medium", NULL);
-		eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, 0, 60 + i, sizeof(req));
+		eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 60 + i, sizeof(req));
 		if (i == 0)
 			h.magic = htole32(0x32414945);		/* "EIA2" */
 		else if (i == 1)
@@ -291,7 +291,7 @@ TEST_F(gpud, malformed_header_ebadmsg_then_close)
 		else
 			h.magic = htole32(0x45494131);		/* byte-swapped */
 		ASSERT_EQ(0, send_raw(fd, &h, &req, sizeof(req)));
-		expect_error(_metadata, fd, EIA_OP_HELLO, 60 + i, EBADMSG,
+		expect_error(_metadata, fd, EIA_MSG_HELLO, 60 + i, EBADMSG,
 			     "malformed header");
 		EXPECT_TRUE(peer_closed(fd));
 		close(fd);
@@ -311,11 +311,11 @@ TEST_F(gpud, error_reply_survives_unread_input)
 	 */
 	fd = client_connect(self->g.port);
 	ASSERT_GE(fd, 0);
-	eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, 0, 65, 0);
+	eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 65, 0);
 	h.magic = htole32(0);
 	ASSERT_EQ(0, send_raw(fd, &h, junk, sizeof(junk)));
 	usleep(200 * 1000);
-	expect_error(_metadata, fd, EIA_OP_HELLO, 65, EBADMSG, "malformed header");
+	expect_error(_metadata, fd, EIA_MSG_HELLO, 65, EBADMSG, "malformed header");
 	EXPECT_TRUE(peer_closed(fd));
 	close(fd);
 }
@@ -362,22 +362,22 @@ TEST_F(gpud, wrong_payload_size_einval)
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		memset(buf, 0, sizeof(buf));
 		memcpy(buf, "eia1.medium", 11);
-		eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, 0, 80 + i, sizes[i]);
+		eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 80 + i, sizes[i]);
 		ASSERT_EQ(0, send_raw(fd, &h, buf, sizes[i]));
-		expect_error(_metadata, fd, EIA_OP_HELLO, 80 + i, EINVAL,
+		expect_error(_metadata, fd, EIA_MSG_HELLO, 80 + i, EINVAL,
 			     "HELLO payload is");
 	}
-	eia_wire_hdr_pack(&h, EIA_OP_SERVER_STATUS, 0, 0, 90, 1);
+	eia_wire_hdr_pack(&h, EIA_MSG_SERVER_STATUS, 0, 0, 90, 1);
 	ASSERT_EQ(0, send_raw(fd, &h, buf, 1));
-	expect_error(_metadata, fd, EIA_OP_SERVER_STATUS, 90, EINVAL, "no payload");
+	expect_error(_metadata, fd, EIA_MSG_SERVER_STATUS, 90, EINVAL, "no payload");
 
 	ASSERT_EQ(0, do_hello(fd, "eia1.medium", NULL, 91, &self->r, &resp));
-	eia_wire_hdr_pack(&h, EIA_OP_PING, 0, 0, 92, 15);
+	eia_wire_hdr_pack(&h, EIA_MSG_PING, 0, 0, 92, 15);
 	ASSERT_EQ(0, send_raw(fd, &h, buf, 15));
-	expect_error(_metadata, fd, EIA_OP_PING, 92, EINVAL, "PING payload is 15 bytes");
-	eia_wire_hdr_pack(&h, EIA_OP_PING, 0, 0, 93, 17);
+	expect_error(_metadata, fd, EIA_MSG_PING, 92, EINVAL, "PING payload is 15 bytes");
+	eia_wire_hdr_pack(&h, EIA_MSG_PING, 0, 0, 93, 17);
 	ASSERT_EQ(0, send_raw(fd, &h, buf, 17));
-	expect_error(_metadata, fd, EIA_OP_PING, 93, EINVAL, "PING payload is 17 bytes");
+	expect_error(_metadata, fd, EIA_MSG_PING, 93, EINVAL, "PING payload is 17 bytes");
 	ASSERT_EQ(0, do_ping(fd, 5, 0, 94, &self->r));
 	close(fd);
 }
@@ -393,15 +393,15 @@ TEST_F(gpud, hello_strings_without_nul_einval)
 	ASSERT_GE(fd, 0);
 	hello_req(&req, "", NULL);
 	memset(req.type, 'a', sizeof(req.type));
-	eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, 0, 100, sizeof(req));
+	eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 100, sizeof(req));
 	ASSERT_EQ(0, send_raw(fd, &h, &req, sizeof(req)));
-	expect_error(_metadata, fd, EIA_OP_HELLO, 100, EINVAL, "NUL");
+	expect_error(_metadata, fd, EIA_MSG_HELLO, 100, EINVAL, "NUL");
 
 	hello_req(&req, "eia1.medium", NULL);
 	memset(req.resume_id, '1', sizeof(req.resume_id));
-	eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, 0, 101, sizeof(req));
+	eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 101, sizeof(req));
 	ASSERT_EQ(0, send_raw(fd, &h, &req, sizeof(req)));
-	expect_error(_metadata, fd, EIA_OP_HELLO, 101, EINVAL, "NUL");
+	expect_error(_metadata, fd, EIA_MSG_HELLO, 101, EINVAL, "NUL");
 
 	ASSERT_EQ(0, do_hello(fd, "eia1.medium", NULL, 102, &self->r, &resp));
 	close(fd);
@@ -418,15 +418,15 @@ TEST_F(gpud, hello_flags_or_reserved_einval)
 	ASSERT_GE(fd, 0);
 	hello_req(&req, "eia1.medium", NULL);
 	req.flags = htole32(1);
-	eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, 0, 110, sizeof(req));
+	eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 110, sizeof(req));
 	ASSERT_EQ(0, send_raw(fd, &h, &req, sizeof(req)));
-	expect_error(_metadata, fd, EIA_OP_HELLO, 110, EINVAL, "must be zero");
+	expect_error(_metadata, fd, EIA_MSG_HELLO, 110, EINVAL, "must be zero");
 
 	hello_req(&req, "eia1.medium", NULL);
 	req.reserved = htole32(0x80000000u);
-	eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, 0, 111, sizeof(req));
+	eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 111, sizeof(req));
 	ASSERT_EQ(0, send_raw(fd, &h, &req, sizeof(req)));
-	expect_error(_metadata, fd, EIA_OP_HELLO, 111, EINVAL, "must be zero");
+	expect_error(_metadata, fd, EIA_MSG_HELLO, 111, EINVAL, "must be zero");
 
 	ASSERT_EQ(0, do_hello(fd, "eia1.medium", NULL, 112, &self->r, &resp));
 	close(fd);
@@ -441,13 +441,13 @@ TEST_F(gpud, response_flag_or_status_on_request_einval)
 	fd = client_connect(self->g.port);
 	ASSERT_GE(fd, 0);
 	hello_req(&req, "eia1.medium", NULL);
-	eia_wire_hdr_pack(&h, EIA_OP_HELLO, EIA_WIRE_F_RESPONSE, 0, 120, sizeof(req));
+	eia_wire_hdr_pack(&h, EIA_MSG_HELLO, EIA_WIRE_F_RESPONSE, 0, 120, sizeof(req));
 	ASSERT_EQ(0, send_raw(fd, &h, &req, sizeof(req)));
-	expect_error(_metadata, fd, EIA_OP_HELLO, 120, EINVAL, "RESPONSE flag");
+	expect_error(_metadata, fd, EIA_MSG_HELLO, 120, EINVAL, "RESPONSE flag");
 
-	eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, EIO, 121, sizeof(req));
+	eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, EIO, 121, sizeof(req));
 	ASSERT_EQ(0, send_raw(fd, &h, &req, sizeof(req)));
-	expect_error(_metadata, fd, EIA_OP_HELLO, 121, EINVAL, "status 0");
+	expect_error(_metadata, fd, EIA_MSG_HELLO, 121, EINVAL, "status 0");
 
 	/* Neither attached: a PING is still refused as before HELLO. */
 	EXPECT_EQ(EPERM, do_ping(fd, 1, 0, 122, &self->r));
@@ -466,12 +466,12 @@ TEST_F(gpud, oversize_payload_emsgsize_then_close)
 	for (i = 0; i < 2; i++) {
 		fd = client_connect(self->g.port);
 		ASSERT_GE(fd, 0);
-		eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, 0, 130 + i, 0);
+		eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 130 + i, 0);
 		h.payload_len = htole32(lens[i]);
 		start = now_ms();
 		/* No payload follows: gpud must answer without waiting for it. */
 		ASSERT_EQ(0, send_raw(fd, &h, NULL, 0));
-		expect_error(_metadata, fd, EIA_OP_HELLO, 130 + i, EMSGSIZE, "exceeds");
+		expect_error(_metadata, fd, EIA_MSG_HELLO, 130 + i, EMSGSIZE, "exceeds");
 		EXPECT_TRUE(peer_closed(fd));
 		EXPECT_LT(now_ms() - start, 2000);
 		close(fd);
@@ -489,7 +489,7 @@ TEST_F(gpud, truncated_messages_then_close)
 	/* Part of a header. */
 	fd = client_connect(self->g.port);
 	ASSERT_GE(fd, 0);
-	eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, 0, 140, sizeof(req));
+	eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 140, sizeof(req));
 	ASSERT_EQ(0, eia_write_full(fd, &h, 10));
 	close(fd);
 
@@ -504,7 +504,7 @@ TEST_F(gpud, truncated_messages_then_close)
 	fd = client_connect(self->g.port);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, do_hello(fd, "eia2.large", NULL, 141, &self->r, &resp));
-	eia_wire_hdr_pack(&h, EIA_OP_PING, 0, 0, 142, 16);
+	eia_wire_hdr_pack(&h, EIA_MSG_PING, 0, 0, 142, 16);
 	ASSERT_EQ(0, send_raw(fd, &h, "12345678", 8));
 	close(fd);
 
@@ -565,11 +565,11 @@ TEST_F(gpud, ping_echoes_cookie_in_order)
 	for (i = 0; i < 10; i++) {
 		memset(&p, 0, sizeof(p));
 		p.cookie = htole64(0xfeedface00000000ull + (uint64_t)i);
-		ASSERT_EQ(0, eia_wire_send(fd, EIA_OP_PING, 0, 0, 1000 + i, &p, sizeof(p)));
+		ASSERT_EQ(0, eia_wire_send(fd, EIA_MSG_PING, 0, 0, 1000 + i, &p, sizeof(p)));
 	}
 	for (i = 0; i < 10; i++) {
 		ASSERT_EQ(0, recv_reply(fd, &self->r));
-		EXPECT_EQ(EIA_OP_PING, self->r.hdr.opcode);
+		EXPECT_EQ(EIA_MSG_PING, self->r.hdr.opcode);
 		EXPECT_EQ(EIA_WIRE_F_RESPONSE, self->r.hdr.flags);
 		EXPECT_EQ(0, self->r.hdr.status);
 		EXPECT_EQ(1000 + i, self->r.hdr.tag);
@@ -606,9 +606,9 @@ TEST_F(gpud, ping_delay_honoured_and_bounded)
 	EXPECT_LT(now_ms() - start, 1000);
 
 	p.reserved = htole32(1);
-	eia_wire_hdr_pack(&h, EIA_OP_PING, 0, 0, 5, sizeof(p));
+	eia_wire_hdr_pack(&h, EIA_MSG_PING, 0, 0, 5, sizeof(p));
 	ASSERT_EQ(0, send_raw(fd, &h, &p, sizeof(p)));
-	expect_error(_metadata, fd, EIA_OP_PING, 5, EINVAL, "reserved");
+	expect_error(_metadata, fd, EIA_MSG_PING, 5, EINVAL, "reserved");
 	close(fd);
 }
 
@@ -666,7 +666,7 @@ TEST_F(gpud, slow_client_blocks_no_one)
 	/* Half a header, then silence. */
 	stalled = client_connect(self->g.port);
 	ASSERT_GE(stalled, 0);
-	eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, 0, 1, 80);
+	eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 1, 80);
 	ASSERT_EQ(0, eia_write_full(stalled, &h, 16));
 
 	/* A request that takes 1.5 s to answer. */
@@ -674,7 +674,7 @@ TEST_F(gpud, slow_client_blocks_no_one)
 	ASSERT_GE(sleeper, 0);
 	ASSERT_EQ(0, do_hello(sleeper, "eia1.medium", NULL, 2, &self->r, &resp));
 	start = now_ms();
-	ASSERT_EQ(0, eia_wire_send(sleeper, EIA_OP_PING, 0, 0, 3, &p, sizeof(p)));
+	ASSERT_EQ(0, eia_wire_send(sleeper, EIA_MSG_PING, 0, 0, 3, &p, sizeof(p)));
 
 	fast = client_connect(self->g.port);
 	ASSERT_GE(fast, 0);
@@ -719,7 +719,7 @@ static size_t fuzz_bytes(uint64_t *s, unsigned char *buf, size_t cap)
 	}
 	while (len + sizeof(h) + 128 <= cap && rnd(s) % 4) {
 		uint16_t op = (uint16_t)(rnd(s) % 5);
-		uint32_t plen = rnd(s) % 2 ? (op == EIA_OP_HELLO ? 80 : 16) :
+		uint32_t plen = rnd(s) % 2 ? (op == EIA_MSG_HELLO ? 80 : 16) :
 					      (uint32_t)(rnd(s) % 128);
 
 		eia_wire_hdr_pack(&h, op, rnd(s) % 8 ? 0 : (uint32_t)rnd(s),
@@ -731,12 +731,12 @@ static size_t fuzz_bytes(uint64_t *s, unsigned char *buf, size_t cap)
 		for (i = 0; i < plen; i++)
 			buf[len + i] = rnd(s) % 2 ? 0 : (unsigned char)rnd(s);
 		/* Mostly well-formed HELLOs, for known and unknown types. */
-		if (op == EIA_OP_HELLO && plen == 80 && rnd(s) % 4) {
+		if (op == EIA_MSG_HELLO && plen == 80 && rnd(s) % 4) {
 			memset(buf + len, 0, plen);
 			strcpy((char *)buf + len, rnd(s) % 2 ? "eia1.medium" : "eia9.x");
 		}
 		/* Short delays only: the test must not wait seconds per PING. */
-		if (op == EIA_OP_PING && plen == 16)
+		if (op == EIA_MSG_PING && plen == 16)
 			memset(buf + len + 9, 0, 3);
 		len += plen;
 	}
@@ -803,7 +803,7 @@ TEST_F(gpud, sigterm_closes_every_connection)
 			ASSERT_EQ(0, do_hello(fd[i], "eia1.large", NULL, i, &self->r, &resp));
 	}
 	/* One client waits on a 10 s PING: shutdown must not wait for it. */
-	ASSERT_EQ(0, eia_wire_send(fd[0], EIA_OP_PING, 0, 0, 9, &p, sizeof(p)));
+	ASSERT_EQ(0, eia_wire_send(fd[0], EIA_MSG_PING, 0, 0, 9, &p, sizeof(p)));
 	usleep(100 * 1000);
 
 	start = now_ms();
@@ -885,9 +885,9 @@ TEST_F(custom, memory_capacity_enospc_then_reusable)
 	fd[0] = client_connect(self->g.port);
 	ASSERT_GE(fd[0], 0);
 	hello_req(&req, "eia1.medium", NULL);
-	eia_wire_hdr_pack(&h, EIA_OP_HELLO, 0, 0, 2, sizeof(req));
+	eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 2, sizeof(req));
 	ASSERT_EQ(0, send_raw(fd[0], &h, &req, sizeof(req)));
-	expect_error(_metadata, fd[0], EIA_OP_HELLO, 2, ENOSPC,
+	expect_error(_metadata, fd[0], EIA_MSG_HELLO, 2, ENOSPC,
 		     "no capacity left for eia1.medium");
 	ASSERT_EQ(0, do_status(fd[0], &st));
 	EXPECT_EQ(0, st.types[status_find(&st, "eia1.medium")].available);

@@ -138,11 +138,11 @@ TEST(hdr_pack_unpack_round_trip)
 	struct eia_wire_hdr raw;
 	struct eia_msg_hdr h;
 
-	eia_wire_hdr_pack(&raw, EIA_OP_PING, 0, 0, UINT64_MAX - 1, EIA_WIRE_MAX_PAYLOAD);
+	eia_wire_hdr_pack(&raw, EIA_MSG_PING, 0, 0, UINT64_MAX - 1, EIA_WIRE_MAX_PAYLOAD);
 	ASSERT_EQ(0, eia_wire_hdr_unpack(&raw, &h));
 	EXPECT_EQ(EIA_WIRE_MAGIC, h.magic);
 	EXPECT_EQ(EIA_WIRE_VERSION, h.version);
-	EXPECT_EQ(EIA_OP_PING, h.opcode);
+	EXPECT_EQ(EIA_MSG_PING, h.opcode);
 	EXPECT_EQ(0, h.flags);
 	EXPECT_EQ(0, h.status);
 	EXPECT_EQ(UINT64_MAX - 1, h.tag);
@@ -196,17 +196,17 @@ TEST_F(pair, send_recv_round_trip)
 
 	for (i = 0; i < sizeof(payload); i++)
 		payload[i] = (char)i;
-	ASSERT_EQ(0, eia_wire_send(self->fd[0], EIA_OP_HELLO, 0, 0, 11, payload,
+	ASSERT_EQ(0, eia_wire_send(self->fd[0], EIA_MSG_HELLO, 0, 0, 11, payload,
 				   sizeof(payload)));
-	ASSERT_EQ(0, eia_wire_send(self->fd[0], EIA_OP_SERVER_STATUS,
+	ASSERT_EQ(0, eia_wire_send(self->fd[0], EIA_MSG_SERVER_STATUS,
 				   EIA_WIRE_F_RESPONSE, EPERM, 12, NULL, 0));
 	ASSERT_EQ(0, eia_wire_recv(self->fd[1], &h, got, sizeof(got)));
-	EXPECT_EQ(EIA_OP_HELLO, h.opcode);
+	EXPECT_EQ(EIA_MSG_HELLO, h.opcode);
 	EXPECT_EQ(11, h.tag);
 	EXPECT_EQ(sizeof(payload), h.payload_len);
 	EXPECT_EQ(0, memcmp(payload, got, sizeof(payload)));
 	ASSERT_EQ(0, eia_wire_recv(self->fd[1], &h, got, sizeof(got)));
-	EXPECT_EQ(EIA_OP_SERVER_STATUS, h.opcode);
+	EXPECT_EQ(EIA_MSG_SERVER_STATUS, h.opcode);
 	EXPECT_EQ(EIA_WIRE_F_RESPONSE, h.flags);
 	EXPECT_EQ(EPERM, h.status);
 	EXPECT_EQ(12, h.tag);
@@ -242,7 +242,7 @@ TEST_F(pair, recv_message_in_pieces)
 	pthread_t thr;
 	char got[8];
 
-	eia_wire_hdr_pack(&raw, EIA_OP_PING, 0, 0, 99, 5);
+	eia_wire_hdr_pack(&raw, EIA_MSG_PING, 0, 0, 99, 5);
 	memcpy(msg, &raw, sizeof(raw));
 	memcpy(msg + sizeof(raw), "abcde", 5);
 	ASSERT_EQ(0, pthread_create(&thr, NULL, trickle_main, &t));
@@ -283,7 +283,7 @@ TEST_F(pair, oversize_payload_discarded_stream_in_step)
 
 	memset(big, 'x', sizeof(big));
 	ASSERT_EQ(0, eia_wire_send(self->fd[0], 77, 0, 0, 1, big, sizeof(big)));
-	ASSERT_EQ(0, eia_wire_send(self->fd[0], EIA_OP_PING, 0, 0, 2, "next", 4));
+	ASSERT_EQ(0, eia_wire_send(self->fd[0], EIA_MSG_PING, 0, 0, 2, "next", 4));
 	EXPECT_EQ(-EMSGSIZE, eia_wire_recv(self->fd[1], &h, got, sizeof(got)));
 	EXPECT_EQ(77, h.opcode);
 	EXPECT_EQ(1, h.tag);
@@ -300,7 +300,7 @@ TEST_F(pair, bad_header_reads_nothing_more)
 	struct eia_msg_hdr h;
 	char got[16];
 
-	eia_wire_hdr_pack(&raw, EIA_OP_PING, 0, 0, 5, 8);
+	eia_wire_hdr_pack(&raw, EIA_MSG_PING, 0, 0, 5, 8);
 	raw.magic = htole32(0xdeadbeef);
 	ASSERT_EQ(0, eia_write_full(self->fd[0], &raw, sizeof(raw)));
 	ASSERT_EQ(0, eia_write_full(self->fd[0], "trailing", 8));
@@ -311,7 +311,7 @@ TEST_F(pair, bad_header_reads_nothing_more)
 	EXPECT_EQ(0, memcmp(got, "trailing", 8));
 
 	/* An oversized payload_len: refused before reading a byte of payload. */
-	eia_wire_hdr_pack(&raw, EIA_OP_PING, 0, 0, 6, 0);
+	eia_wire_hdr_pack(&raw, EIA_MSG_PING, 0, 0, 6, 0);
 	raw.payload_len = htole32(EIA_WIRE_MAX_PAYLOAD + 1);
 	ASSERT_EQ(0, eia_write_full(self->fd[0], &raw, sizeof(raw)));
 	ASSERT_EQ(0, eia_write_full(self->fd[0], "rest", 4));
@@ -325,7 +325,7 @@ TEST_F(pair, send_refuses_oversize)
 {
 	char c;
 
-	EXPECT_EQ(-EMSGSIZE, eia_wire_send(self->fd[0], EIA_OP_PING, 0, 0, 1, &c,
+	EXPECT_EQ(-EMSGSIZE, eia_wire_send(self->fd[0], EIA_MSG_PING, 0, 0, 1, &c,
 					   EIA_WIRE_MAX_PAYLOAD + 1));
 	/* Nothing at all went out. */
 	EXPECT_EQ(-1, recv(self->fd[1], &c, 1, MSG_DONTWAIT));
@@ -377,7 +377,7 @@ TEST_F(pair, large_message_partial_writes)
 	 */
 	ASSERT_EQ(0, pthread_create(&reader, NULL, slow_reader_main, &s));
 	ASSERT_EQ(0, start_interrupter(&intr, &signaller));
-	EXPECT_EQ(0, eia_wire_send(self->fd[0], EIA_OP_PING, 0, 0, 3, out, (uint32_t)len));
+	EXPECT_EQ(0, eia_wire_send(self->fd[0], EIA_MSG_PING, 0, 0, 3, out, (uint32_t)len));
 	intr.stop = 1;
 	pthread_join(signaller, NULL);
 	pthread_join(reader, NULL);
@@ -397,7 +397,7 @@ TEST_F(pair, write_to_closed_peer_is_epipe)
 	self->fd[1] = -1;
 	/* MSG_NOSIGNAL: an error, not a SIGPIPE that kills the test. */
 	EXPECT_EQ(-EPIPE, eia_write_full(self->fd[0], "x", 1));
-	EXPECT_EQ(-EPIPE, eia_wire_send(self->fd[0], EIA_OP_PING, 0, 0, 1, NULL, 0));
+	EXPECT_EQ(-EPIPE, eia_wire_send(self->fd[0], EIA_MSG_PING, 0, 0, 1, NULL, 0));
 }
 
 TEST(put_str_edges)

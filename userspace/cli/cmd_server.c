@@ -164,7 +164,7 @@ static int query(int fd, const struct eia_endpoint *ep, struct server_status *st
 		cli_err("setting socket timeouts: %s", strerror(errno));
 		return -1;
 	}
-	ret = eia_wire_send(fd, EIA_OP_SERVER_STATUS, 0, 0, STATUS_TAG, NULL, 0);
+	ret = eia_wire_send(fd, EIA_MSG_SERVER_STATUS, 0, 0, STATUS_TAG, NULL, 0);
 	if (ret) {
 		cli_err("sending to %s: %s", ep->name, strerror(-ret));
 		return -1;
@@ -174,7 +174,7 @@ static int query(int fd, const struct eia_endpoint *ep, struct server_status *st
 		report_recv_error(ep, ret == -EWOULDBLOCK ? -EAGAIN : ret, &hdr);
 		return -1;
 	}
-	if (hdr.opcode != EIA_OP_SERVER_STATUS || !(hdr.flags & EIA_WIRE_F_RESPONSE) ||
+	if (hdr.opcode != EIA_MSG_SERVER_STATUS || !(hdr.flags & EIA_WIRE_F_RESPONSE) ||
 	    hdr.tag != STATUS_TAG) {
 		cli_err("%s answered something else (opcode %u, tag %" PRIu64 ")", ep->name,
 			hdr.opcode, hdr.tag);

@@ -596,13 +596,13 @@ int eia_server_status(struct eia_server_status *st)
 	if (fd < 0)
 		return fd;
 	set_rcv_timeout(fd, 10);
-	ret = eia_wire_send(fd, EIA_OP_SERVER_STATUS, 0, 0, tag, NULL, 0);
+	ret = eia_wire_send(fd, EIA_MSG_SERVER_STATUS, 0, 0, tag, NULL, 0);
 	if (!ret)
 		ret = eia_wire_recv(fd, &hdr, buf, sizeof(buf));
 	close(fd);
 	if (ret)
 		return ret;
-	if (hdr.opcode != EIA_OP_SERVER_STATUS || !(hdr.flags & EIA_WIRE_F_RESPONSE) ||
+	if (hdr.opcode != EIA_MSG_SERVER_STATUS || !(hdr.flags & EIA_WIRE_F_RESPONSE) ||
 	    hdr.tag != tag)
 		return -EPROTO;
 	if (hdr.status)

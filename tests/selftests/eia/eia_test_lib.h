@@ -112,7 +112,7 @@ void eia_events_close(struct eia_events *ev);
 int eia_events_wait(struct eia_events *ev, uint8_t cmd, uint32_t index, int timeout_ms,
 		    struct eia_dev *out);
 
-/* gpud's EIA_OP_SERVER_STATUS, in CPU byte order. */
+/* gpud's EIA_MSG_SERVER_STATUS, in CPU byte order. */
 struct eia_type_info {
 	char type[EIA_TYPE_NAME_MAX];
 	uint64_t memory_bytes;

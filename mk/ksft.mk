@@ -9,6 +9,10 @@ KSFT_FILES := kselftest_harness.h kselftest.h
 # (unused parameters, mixed-sign comparisons).
 KSFT_CFLAGS := -isystem $(KSFT)
 
+# This file defines a rule; keep the including Makefile's first target as
+# the default goal.
+ksft_saved_goal := $(.DEFAULT_GOAL)
+
 # Extracted into a scratch directory and moved into place, so that an
 # interrupted or concurrent build never leaves a half-written header.
 $(KSFT_STAMP):
@@ -18,3 +22,5 @@ $(KSFT_STAMP):
 		$(KSFT_FILES:%=linux-source-6.1/tools/testing/selftests/%) && \
 	mv -f $(KSFT_FILES:%=$$tmp/%) $(KSFT)/ && touch $@; \
 	rc=$$?; rm -rf $$tmp; exit $$rc
+
+.DEFAULT_GOAL := $(ksft_saved_goal)

@@ -6,16 +6,28 @@
  * compute pool of 64 FP32 TFLOPS-share units (8 x for FP16) that the types'
  * shares are carved from, so that a CPU host offers a GPU-like number of
  * accelerators.
+ *
+ * Device memory is gpud's own memory. Small allocations come from malloc and
+ * are cleared; large ones are anonymous mappings, which the kernel hands out
+ * zeroed and commits only when touched, so a large MEM_ALLOC costs no time.
  */
 #include "backend.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define CPU_FP32_MTFLOPS	(64 * 1000)
 #define CPU_FP16_MTFLOPS	(8 * CPU_FP32_MTFLOPS)
+/* One pool task of a bulk copy or fill. */
+#define CPU_CHUNK_BYTES		(256u << 10)
+
+static atomic_uint_fast64_t mem_in_use;
 
 static int cpu_probe(struct gpud_capacity *cap, char *err, size_t errlen)
 {
@@ -37,3 +49,112 @@ const struct gpud_backend gpud_backend_cpu = {
 	.name = "cpu",
 	.probe = cpu_probe,
 };
+
+static bool mapped(uint64_t bytes)
+{
+	return bytes >= GPUD_CPU_INLINE_BYTES;
+}
+
+void *gpud_cpu_mem_alloc(uint64_t bytes)
+{
+	void *p;
+
+	if (!bytes || bytes > SIZE_MAX - GPUD_CPU_MEM_ALIGN)
+		return NULL;
+	if (mapped(bytes)) {
+		p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+	} else {
+		/* aligned_alloc() wants a multiple of the alignment. */
+		size_t size = ((size_t)bytes + GPUD_CPU_MEM_ALIGN - 1) &
+			      ~(size_t)(GPUD_CPU_MEM_ALIGN - 1);
+
+		p = aligned_alloc(GPUD_CPU_MEM_ALIGN, size);
+		if (!p)
+			return NULL;
+		memset(p, 0, size);
+	}
+	atomic_fetch_add(&mem_in_use, bytes);
+	return p;
+}
+
+void gpud_cpu_mem_free(void *p, uint64_t bytes)
+{
+	if (!p)
+		return;
+	if (mapped(bytes))
+		munmap(p, (size_t)bytes);
+	else
+		free(p);
+	atomic_fetch_sub(&mem_in_use, bytes);
+}
+
+uint64_t gpud_cpu_mem_in_use(void)
+{
+	return atomic_load(&mem_in_use);
+}
+
+struct bulk {
+	unsigned char *dst;
+	const unsigned char *src;	/* NULL: fill with @value */
+	int value;
+	uint64_t bytes;
+};
+
+static int bulk_task(void *arg, size_t task, unsigned int worker)
+{
+	const struct bulk *b = arg;
+	uint64_t off = (uint64_t)task * CPU_CHUNK_BYTES;
+	uint64_t n = b->bytes - off < CPU_CHUNK_BYTES ? b->bytes - off : CPU_CHUNK_BYTES;
+
+	(void)worker;
+	if (b->src)
+		memcpy(b->dst + off, b->src + off, (size_t)n);
+	else
+		memset(b->dst + off, b->value, (size_t)n);
+	return 0;
+}
+
+static int move_task(void *arg, size_t task, unsigned int worker)
+{
+	const struct bulk *b = arg;
+
+	(void)task;
+	(void)worker;
+	memmove(b->dst, b->src, (size_t)b->bytes);
+	return 0;
+}
+
+static bool overlap(const void *a, const void *b, uint64_t n)
+{
+	uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+
+	return x < y + n && y < x + n;
+}
+
+/* Tasks that cannot fail: eia_pool_run() returns 0. */
+void gpud_cpu_copy(struct eia_pool *pool, void *dst, const void *src, uint64_t bytes)
+{
+	struct bulk b = { .dst = dst, .src = src, .bytes = bytes };
+
+	if (bytes <= GPUD_CPU_INLINE_BYTES)
+		memmove(dst, src, (size_t)bytes);
+	else if (overlap(b.dst, b.src, bytes))
+		eia_pool_run(pool, 1, move_task, &b);
+	else
+		eia_pool_run(pool, (size_t)((bytes + CPU_CHUNK_BYTES - 1) / CPU_CHUNK_BYTES),
+			     bulk_task, &b);
+}
+
+void gpud_cpu_fill(struct eia_pool *pool, void *dst, int value, uint64_t bytes)
+{
+	struct bulk b = { .dst = dst, .value = value, .bytes = bytes };
+
+	if (bytes <= GPUD_CPU_INLINE_BYTES)
+		memset(dst, value, (size_t)bytes);
+	else
+		eia_pool_run(pool, (size_t)((bytes + CPU_CHUNK_BYTES - 1) / CPU_CHUNK_BYTES),
+			     bulk_task, &b);
+}

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "pool.h"
 
 #define GIB (UINT64_C(1) << 30)
 
@@ -199,6 +202,31 @@ int gpud_config_set_max_connections(struct gpud_config *cfg, const char *value,
 	return 0;
 }
 
+int gpud_config_set_threads(struct gpud_config *cfg, const char *value,
+			    char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_u64(value, strlen(value), &v) || v < 1 || v > EIA_POOL_MAX_THREADS) {
+		snprintf(err, errlen, "invalid threads '%.32s' (expected 1..%u)", value,
+			 EIA_POOL_MAX_THREADS);
+		return -1;
+	}
+	cfg->threads = (unsigned int)v;
+	return 0;
+}
+
+unsigned int gpud_config_threads(const struct gpud_config *cfg)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cfg->threads)
+		return cfg->threads;
+	if (n < 1)
+		return 1;
+	return n > EIA_POOL_MAX_THREADS ? EIA_POOL_MAX_THREADS : (unsigned int)n;
+}
+
 int gpud_type_name_ok(const char *name)
 {
 	size_t len = strlen(name);
@@ -347,6 +375,7 @@ static const struct {
 	{ "listen", gpud_config_set_listen },
 	{ "backend", gpud_config_set_backend },
 	{ "max-connections", gpud_config_set_max_connections },
+	{ "threads", gpud_config_set_threads },
 };
 
 static int parse_line(struct gpud_config *cfg, char *line, char *err, size_t errlen)

@@ -39,6 +39,7 @@ struct gpud_config {
 	char listen[GPUD_LISTEN_MAX];
 	char backend[8];			/* "auto", "cpu" or "cuda" */
 	unsigned int max_connections;
+	unsigned int threads;			/* operator pool; 0: online CPUs */
 	struct gpud_capacity capacity;
 	unsigned int ntypes;
 	struct gpud_type types[EIA_WIRE_MAX_TYPES];
@@ -64,6 +65,11 @@ int gpud_config_set_backend(struct gpud_config *cfg, const char *value,
 			    char *err, size_t errlen);
 int gpud_config_set_max_connections(struct gpud_config *cfg, const char *value,
 				    char *err, size_t errlen);
+int gpud_config_set_threads(struct gpud_config *cfg, const char *value,
+			    char *err, size_t errlen);
+
+/* The operator pool's size: cfg->threads, or the online CPUs (at most 64). */
+unsigned int gpud_config_threads(const struct gpud_config *cfg);
 
 /*
  * Parse "A.B.C.D:PORT" or "[IPV6]:PORT" (numeric only; port 0 picks a free

@@ -3,53 +3,211 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "exec.h"
 #include "log.h"
 #include "server.h"
 #include "wire.h"
 
-/* Every request payload gpud reads; a larger one is read and dropped. */
+/* Every request payload the reader keeps in place; SUBMIT's is allocated. */
 union request {
 	struct eia_wire_hello_req hello;
 	struct eia_wire_ping ping;
+	struct eia_wire_ctx ctx;
 };
 
-/* Returns 0, or -1 when the connection is lost. */
-static int reply(struct gpud_conn *c, const struct eia_msg_hdr *req,
-		 const void *payload, uint32_t len)
-{
-	int ret = eia_wire_send(c->fd, req->opcode, EIA_WIRE_F_RESPONSE, 0,
-				req->tag, payload, len);
+/*
+ * The connection's I/O. The reader reads through a buffer, so that pipelined
+ * requests cost one read() for many; while more input is buffered, the
+ * reader's own responses collect in @out and go out in one write before the
+ * reader would next block (to read, to wait for room, in a PING delay), so
+ * batching never delays a response behind a wait. The executor writes its
+ * responses at once. Both write whole messages under @write_lock.
+ */
 
+/* Writes all of @iov (any count); returns 0 or a negative errno. */
+static int writev_full(int fd, struct iovec *iov, unsigned int n)
+{
+	while (n) {
+		struct msghdr msg = {
+			.msg_iov = iov,
+			.msg_iovlen = n < IOV_MAX ? n : IOV_MAX,
+		};
+		ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+
+		if (sent < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		while (n && (size_t)sent >= iov->iov_len) {
+			sent -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (char *)iov->iov_base + sent;
+			iov->iov_len -= (size_t)sent;
+		}
+	}
+	return 0;
+}
+
+/* Write what the reader held back, then @iov (n may be 0). Returns 0 or -1. */
+static int send_locked(struct gpud_conn *c, unsigned char *held, size_t *held_len,
+		       struct iovec *iov, unsigned int n)
+{
+	struct iovec h = { .iov_base = held, .iov_len = held ? *held_len : 0 };
+	int ret = 0;
+
+	pthread_mutex_lock(&c->write_lock);
+	if (h.iov_len)
+		ret = writev_full(c->fd, &h, 1);
+	if (!ret && n)
+		ret = writev_full(c->fd, iov, n);
+	pthread_mutex_unlock(&c->write_lock);
+	if (held)
+		*held_len = 0;
 	if (ret)
 		gpud_debug("peer=%s: send failed: %s", c->peer, strerrordesc_np(-ret));
 	return ret ? -1 : 0;
 }
 
+static int flush_out(struct gpud_conn *c)
+{
+	return c->out_len ? send_locked(c, c->out, &c->out_len, NULL, 0) : 0;
+}
+
+/*
+ * Send one whole message, @iov[0] starting with its packed header: from the
+ * reader (@reader) held back while more input waits and it fits, else now.
+ * Returns 0, or -1: connection lost.
+ */
+static int emit(struct gpud_conn *c, bool reader, struct iovec *iov, unsigned int n)
+{
+	size_t total = 0;
+	unsigned int i;
+
+	if (!reader)
+		return send_locked(c, NULL, NULL, iov, n);
+	for (i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	if (c->in_end == c->in_start || total > GPUD_CONN_OUT - c->out_len)
+		return send_locked(c, c->out, &c->out_len, iov, n);
+	for (i = 0; i < n; i++) {
+		memcpy(c->out + c->out_len, iov[i].iov_base, iov[i].iov_len);
+		c->out_len += iov[i].iov_len;
+	}
+	return 0;
+}
+
+/* Read more input: at least one byte. Returns 0 or a negative errno. */
+static int in_fill(struct gpud_conn *c)
+{
+	ssize_t n;
+
+	if (flush_out(c))
+		return -EPIPE;
+	if (c->in_start == c->in_end) {
+		c->in_start = c->in_end = 0;
+	} else if (c->in_end == GPUD_CONN_IN) {
+		memmove(c->in, c->in + c->in_start, c->in_end - c->in_start);
+		c->in_end -= c->in_start;
+		c->in_start = 0;
+	}
+	do
+		n = read(c->fd, c->in + c->in_end, GPUD_CONN_IN - c->in_end);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return -ECONNRESET;
+	if (n < 0)
+		return -errno;
+	c->in_end += (size_t)n;
+	return 0;
+}
+
+/* The next @len bytes of input into @dst, or dropped when @dst is NULL. */
+static int in_take(struct gpud_conn *c, void *dst, size_t len)
+{
+	unsigned char *p = dst;
+	size_t n;
+	int ret;
+
+	while (len) {
+		n = c->in_end - c->in_start;
+		if (!n && p && len >= GPUD_CONN_IN) {
+			/* Bulk data goes straight where it belongs. */
+			if (flush_out(c))
+				return -EPIPE;
+			return eia_read_full(c->fd, p, len);
+		}
+		if (!n) {
+			ret = in_fill(c);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (n > len)
+			n = len;
+		if (p) {
+			memcpy(p, c->in + c->in_start, n);
+			p += n;
+		}
+		c->in_start += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int send_msg(struct gpud_conn *c, bool reader, uint16_t opcode,
+		    uint32_t status, uint64_t tag, const void *payload, uint32_t len)
+{
+	struct eia_wire_hdr hdr;
+	struct iovec iov[2] = {
+		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
+		{ .iov_base = (void *)payload, .iov_len = len },
+	};
+
+	eia_wire_hdr_pack(&hdr, opcode, EIA_WIRE_F_RESPONSE, status, tag, len);
+	return emit(c, reader, iov, len ? 2 : 1);
+}
+
+static int reply(struct gpud_conn *c, const struct eia_msg_hdr *req,
+		 const void *payload, uint32_t len)
+{
+	return send_msg(c, true, req->opcode, 0, req->tag, payload, len);
+}
+
 /* A failed response: @err (positive errno) and a NUL-terminated message. */
-static int __attribute__((format(printf, 4, 5)))
-reply_err(struct gpud_conn *c, const struct eia_msg_hdr *req, int err,
-	  const char *fmt, ...)
+static int __attribute__((format(printf, 6, 7)))
+send_err(struct gpud_conn *c, bool reader, uint16_t opcode, uint64_t tag, int err,
+	 const char *fmt, ...)
 {
 	char msg[EIA_WIRE_ERRMSG_MAX];
 	va_list ap;
-	int ret;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	gpud_debug("peer=%s op=%u tag=%llu: %s: %s", c->peer, req->opcode,
-		   (unsigned long long)req->tag, strerrorname_np(err), msg);
-	ret = eia_wire_send(c->fd, req->opcode, EIA_WIRE_F_RESPONSE, (uint32_t)err,
-			    req->tag, msg, (uint32_t)strlen(msg) + 1);
-	return ret ? -1 : 0;
+	gpud_debug("peer=%s op=%u tag=%llu: %s: %s", c->peer, opcode,
+		   (unsigned long long)tag, strerrorname_np(err), msg);
+	return send_msg(c, reader, opcode, (uint32_t)err, tag, msg,
+			(uint32_t)strlen(msg) + 1);
 }
+
+/* The reader's failed response to @req. */
+#define reply_err(c, req, err, ...) \
+	send_err((c), true, (req)->opcode, (req)->tag, (err), __VA_ARGS__)
 
 static int handle_hello(struct gpud_conn *c, const struct eia_msg_hdr *h,
 			const struct eia_wire_hello_req *req)
@@ -79,6 +237,7 @@ static int handle_hello(struct gpud_conn *c, const struct eia_msg_hdr *h,
 		return reply_err(c, h, -ret, "%s", msg);
 	c->attached = true;
 	t = c->grant.type;
+	c->acct.limit = t->memory_bytes;
 	gpud_info("attach id=%s type=%s peer=%s", c->grant.id, t->name, c->peer);
 	if (req->resume_id[0])
 		gpud_debug("peer=%s asked to resume %s: %s", c->peer, req->resume_id,
@@ -128,8 +287,6 @@ static int handle_ping(struct gpud_conn *c, const struct eia_msg_hdr *h,
 	struct eia_wire_ping resp;
 	unsigned int delay;
 
-	if (!c->attached)
-		return reply_err(c, h, EPERM, "PING before HELLO");
 	if (h->payload_len != sizeof(*req))
 		return reply_err(c, h, EINVAL, "PING payload is %u bytes, expected %zu",
 				 h->payload_len, sizeof(*req));
@@ -139,7 +296,7 @@ static int handle_ping(struct gpud_conn *c, const struct eia_msg_hdr *h,
 	if (delay > EIA_WIRE_PING_MAX_DELAY_MS)
 		return reply_err(c, h, EINVAL, "PING delay_ms %u exceeds %u", delay,
 				 EIA_WIRE_PING_MAX_DELAY_MS);
-	if (delay && stopped_while_waiting(c, delay))
+	if (delay && (flush_out(c) || stopped_while_waiting(c, delay)))
 		return -1;
 	memset(&resp, 0, sizeof(resp));
 	resp.cookie = req->cookie;
@@ -163,23 +320,235 @@ static int handle_status(struct gpud_conn *c, const struct eia_msg_hdr *h)
 	return ret;
 }
 
+static int handle_ctx_create(struct gpud_conn *c, const struct eia_msg_hdr *h)
+{
+	struct eia_wire_ctx resp;
+	struct gpud_ctx *ctx;
+	int ret;
+
+	if (h->payload_len)
+		return reply_err(c, h, EINVAL, "CTX_CREATE takes no payload");
+	ret = gpud_sched_start(&c->sched, c->exec_attr);
+	if (ret)
+		return reply_err(c, h, -ret, "cannot start the executor thread: %s",
+				 strerror(-ret));
+	ret = gpud_ctx_table_create(&c->ctxs, &ctx);
+	if (ret == -EMFILE)
+		return reply_err(c, h, EMFILE, "at most %u contexts per connection",
+				 EIA_WIRE_MAX_CTXS);
+	if (ret)
+		return reply_err(c, h, -ret, "cannot create a context: %s", strerror(-ret));
+	gpud_debug("peer=%s: context %llu created", c->peer, (unsigned long long)ctx->id);
+	resp.ctx = htole64(ctx->id);
+	return reply(c, h, &resp, sizeof(resp));
+}
+
+static int send_mem_status(struct gpud_conn *c, bool reader, uint64_t tag)
+{
+	struct eia_wire_mem_status st = {
+		.memory_used = htole64(atomic_load(&c->acct.used)),
+	};
+
+	return send_msg(c, reader, EIA_MSG_CTX_DESTROY, 0, tag, &st, sizeof(st));
+}
+
+static void destroy_ctx(struct gpud_conn *c, struct gpud_ctx *ctx)
+{
+	gpud_debug("peer=%s: context %llu destroyed (%u allocations, %llu bytes)", c->peer,
+		   (unsigned long long)ctx->id, ctx->live, (unsigned long long)ctx->bytes);
+	gpud_ctx_free(ctx, &c->acct);
+}
+
+static int handle_ctx_destroy(struct gpud_conn *c, const struct eia_msg_hdr *h,
+			      const struct eia_wire_ctx *req)
+{
+	struct gpud_ctx *ctx;
+	struct gpud_job *job;
+	uint64_t id;
+
+	if (h->payload_len != sizeof(*req))
+		return reply_err(c, h, EINVAL, "CTX_DESTROY payload is %u bytes, expected %zu",
+				 h->payload_len, sizeof(*req));
+	id = le64toh(req->ctx);
+	ctx = gpud_ctx_table_find(&c->ctxs, id);
+	if (!ctx)
+		return reply_err(c, h, ENOENT, "no context %llu on this connection",
+				 (unsigned long long)id);
+	/* Nothing earlier to wait for: no need for the executor. */
+	if (gpud_sched_idle(&c->sched)) {
+		gpud_ctx_table_remove(&c->ctxs, ctx);
+		destroy_ctx(c, ctx);
+		return send_mem_status(c, true, h->tag);
+	}
+	/* Answered after what the reader holds back, which came before it. */
+	if (flush_out(c))
+		return -1;
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return reply_err(c, h, ENOMEM, "out of memory");
+	/* Gone for later requests at once; freed when its turn comes. */
+	gpud_ctx_table_remove(&c->ctxs, ctx);
+	job->kind = GPUD_JOB_DESTROY;
+	job->ctx = ctx;
+	job->tag = h->tag;
+	job->cost = sizeof(*job) + sizeof(struct eia_wire_mem_status);
+	gpud_sched_queue(&c->sched, job);
+	return 0;
+}
+
+/* Runs a SUBMIT and sends its response. Returns 0, or -1: connection lost. */
+static int run_submit(struct gpud_conn *c, bool reader, struct gpud_job *job)
+{
+	struct gpud_resp r;
+	int ret;
+
+	if (gpud_resp_init(&r, &job->cb))
+		return send_err(c, reader, EIA_MSG_SUBMIT, job->tag, ENOMEM,
+				"out of memory for the response; nothing was run");
+	gpud_exec(c->eng, job->ctx, &c->acct, &job->cb, &r);
+	eia_wire_hdr_pack((struct eia_wire_hdr *)r.head, EIA_MSG_SUBMIT,
+			  EIA_WIRE_F_RESPONSE, 0, job->tag, r.payload_len);
+	ret = emit(c, reader, r.iov, r.niov);
+	gpud_resp_free(&r);
+	return ret;
+}
+
+/* The executor's gpud_job_fn. */
+static int run_job(void *arg, struct gpud_job *job, bool discard)
+{
+	struct gpud_conn *c = arg;
+	int ret = 0;
+
+	if (job->kind == GPUD_JOB_DESTROY) {
+		destroy_ctx(c, job->ctx);
+		if (!discard)
+			ret = send_mem_status(c, false, job->tag);
+	} else if (!discard) {
+		ret = run_submit(c, false, job);
+	}
+	/* Unusable for writing: make the reader see it too. */
+	if (ret)
+		shutdown(c->fd, SHUT_RDWR);
+	return ret;
+}
+
+/*
+ * Hand a SUBMIT to the executor. What the reader holds back goes out first:
+ * the job's response must not overtake the responses to earlier requests.
+ */
+static int queue_submit(struct gpud_conn *c, struct gpud_job *job)
+{
+	if (flush_out(c)) {
+		gpud_job_free(job);
+		return -1;
+	}
+	gpud_sched_queue(&c->sched, job);
+	return 0;
+}
+
+/* Takes @payload (the request after the header; NULL if it was not kept). */
+static int handle_submit(struct gpud_conn *c, const struct eia_msg_hdr *h, void *payload)
+{
+	const struct eia_wire_submit *sub = payload;
+	char msg[EIA_WIRE_ERRMSG_MAX];
+	struct gpud_job *job;
+	struct gpud_ctx *ctx;
+	uint32_t ncmds;
+	int ret;
+
+	job = calloc(1, sizeof(*job));
+	if (!job) {
+		free(payload);
+		return reply_err(c, h, ENOMEM, "out of memory");
+	}
+	job->payload = payload;
+	if (h->payload_len < sizeof(*sub)) {
+		ret = reply_err(c, h, EINVAL, "SUBMIT payload is %u bytes, at least %zu",
+				h->payload_len, sizeof(*sub));
+		goto out;
+	}
+	if (!payload) {
+		ret = reply_err(c, h, ENOMEM, "out of memory for a %u-byte SUBMIT",
+				h->payload_len);
+		goto out;
+	}
+	ncmds = le32toh(sub->ncmds);
+	if (sub->flags) {
+		ret = reply_err(c, h, EINVAL, "SUBMIT flags must be 0");
+		goto out;
+	}
+	if (!ncmds || ncmds > EIA_CB_MAX_CMDS) {
+		ret = reply_err(c, h, EINVAL, "ncmds %u is not in 1..%u", ncmds,
+				EIA_CB_MAX_CMDS);
+		goto out;
+	}
+	ctx = gpud_ctx_table_find(&c->ctxs, le64toh(sub->ctx));
+	if (!ctx) {
+		ret = reply_err(c, h, ENOENT, "no context %llu on this connection",
+				(unsigned long long)le64toh(sub->ctx));
+		goto out;
+	}
+	ret = gpud_cmdbuf_check(&job->cb, sub + 1, h->payload_len - sizeof(*sub), ncmds,
+				GPUD_MAX_PAYLOAD, msg, sizeof(msg));
+	if (ret) {
+		ret = reply_err(c, h, -ret, "%s; nothing was run", msg);
+		goto out;
+	}
+	job->kind = GPUD_JOB_SUBMIT;
+	job->ctx = ctx;
+	job->tag = h->tag;
+	/* Quick and nothing before it in its context: no hand-off. */
+	if (job->cb.light && gpud_sched_ctx_idle(&c->sched, ctx)) {
+		ret = run_submit(c, true, job);
+		goto out;
+	}
+	job->cost = sizeof(*job) + h->payload_len + job->cb.resp_len;
+	return queue_submit(c, job);
+out:
+	gpud_job_free(job);
+	return ret;
+}
+
 /* Answers one well-framed request. Returns 0, or -1 to close the connection. */
 static int handle(struct gpud_conn *c, const struct eia_msg_hdr *h,
-		  const union request *req)
+		  const union request *req, void *payload)
 {
-	if (h->flags & EIA_WIRE_F_RESPONSE)
-		return reply_err(c, h, EINVAL, "a request must not carry the RESPONSE flag");
-	if (h->status)
+	if (h->flags & EIA_WIRE_F_RESPONSE || h->status) {
+		free(payload);
+		if (h->flags & EIA_WIRE_F_RESPONSE)
+			return reply_err(c, h, EINVAL,
+					 "a request must not carry the RESPONSE flag");
 		return reply_err(c, h, EINVAL, "a request must carry status 0");
+	}
 	switch (h->opcode) {
 	case EIA_MSG_HELLO:
 		return handle_hello(c, h, &req->hello);
-	case EIA_MSG_PING:
-		return handle_ping(c, h, &req->ping);
 	case EIA_MSG_SERVER_STATUS:
 		return handle_status(c, h);
+	case EIA_MSG_PING:
+	case EIA_MSG_CTX_CREATE:
+	case EIA_MSG_CTX_DESTROY:
+	case EIA_MSG_SUBMIT:
+		break;
+	default:
+		return reply_err(c, h, EOPNOTSUPP, "unknown opcode %u", h->opcode);
 	}
-	return reply_err(c, h, EOPNOTSUPP, "unknown opcode %u", h->opcode);
+	if (!c->attached) {
+		free(payload);
+		return reply_err(c, h, EPERM, "%s before HELLO",
+				 h->opcode == EIA_MSG_PING ? "PING" :
+				 h->opcode == EIA_MSG_SUBMIT ? "SUBMIT" :
+				 h->opcode == EIA_MSG_CTX_CREATE ? "CTX_CREATE" : "CTX_DESTROY");
+	}
+	switch (h->opcode) {
+	case EIA_MSG_PING:
+		return handle_ping(c, h, &req->ping);
+	case EIA_MSG_CTX_CREATE:
+		return handle_ctx_create(c, h);
+	case EIA_MSG_CTX_DESTROY:
+		return handle_ctx_destroy(c, h, &req->ctx);
+	}
+	return handle_submit(c, h, payload);
 }
 
 /* A header that failed eia_wire_check_hdr(), or a read that failed. */
@@ -206,30 +575,103 @@ static void fatal_error(struct gpud_conn *c, const struct eia_msg_hdr *h, int er
 	}
 }
 
+/*
+ * Read one request. A SUBMIT's payload (of an attached client, at least a
+ * struct eia_wire_submit) goes to a buffer of its own in *@payload (NULL if
+ * there is no memory for it: then it is dropped); other payloads that fit go
+ * to @req, larger ones are dropped: the handlers refuse their size, and the
+ * stream stays in step. Returns 0 or a negative errno (header checks
+ * included, with @h filled).
+ */
+static int read_request(struct gpud_conn *c, struct eia_msg_hdr *h,
+			union request *req, void **payload)
+{
+	struct eia_wire_hdr raw;
+	int ret;
+
+	*payload = NULL;
+	ret = in_take(c, &raw, sizeof(raw));
+	if (ret)
+		return ret;
+	ret = eia_wire_hdr_unpack(&raw, h);
+	if (ret)
+		return ret;
+	if (h->opcode == EIA_MSG_SUBMIT && c->attached &&
+	    h->payload_len >= sizeof(struct eia_wire_submit)) {
+		*payload = malloc(h->payload_len);
+		ret = in_take(c, *payload, h->payload_len);
+		if (ret) {
+			free(*payload);
+			*payload = NULL;
+		}
+		return ret;
+	}
+	return in_take(c, h->payload_len <= sizeof(*req) ? req : NULL, h->payload_len);
+}
+
+/* The end of the connection: its work, its contexts, its grant. */
+static void conn_end(struct gpud_conn *c)
+{
+	struct gpud_ctx *ctx;
+	unsigned int nctx = 0;
+	uint64_t bytes;
+
+	flush_out(c);
+	gpud_sched_finish(&c->sched);
+	bytes = atomic_load(&c->acct.used);
+	while ((ctx = gpud_ctx_table_pop(&c->ctxs))) {
+		gpud_ctx_free(ctx, &c->acct);
+		nctx++;
+	}
+	if (atomic_load(&c->acct.used) || atomic_load(&c->acct.nallocs))
+		gpud_err("peer=%s: %llu bytes in %u allocations not accounted for", c->peer,
+			 (unsigned long long)atomic_load(&c->acct.used),
+			 (unsigned int)atomic_load(&c->acct.nallocs));
+	if (c->attached) {
+		gpud_registry_release(c->reg, &c->grant);
+		gpud_info("detach id=%s type=%s peer=%s (%u contexts, %llu bytes freed)",
+			  c->grant.id, c->grant.type->name, c->peer, nctx,
+			  (unsigned long long)bytes);
+		c->attached = false;
+	}
+	gpud_sched_destroy(&c->sched);
+	pthread_mutex_destroy(&c->write_lock);
+	free(c->in);
+	free(c->out);
+}
+
 void gpud_conn_serve(struct gpud_conn *c)
 {
 	struct eia_msg_hdr h;
 	union request req;
+	void *payload;
 	int ret;
 
+	pthread_mutex_init(&c->write_lock, NULL);
+	gpud_sched_init(&c->sched, run_job, c);
+	c->in = malloc(GPUD_CONN_IN);
+	c->out = malloc(GPUD_CONN_OUT);
+	if (!c->in || !c->out) {
+		gpud_err("out of memory, dropping %s", c->peer);
+		conn_end(c);
+		return;
+	}
 	for (;;) {
-		ret = eia_wire_recv(c->fd, &h, &req, sizeof(req));
-		/* Larger than any request but within bounds: dropped, still in step. */
-		if (ret == -EMSGSIZE && h.payload_len <= GPUD_MAX_PAYLOAD)
-			ret = 0;
+		if (gpud_sched_full(&c->sched) && flush_out(c))
+			break;
+		if (gpud_sched_wait_room(&c->sched))
+			gpud_debug("peer=%s: resumed reading (queue was over %u bytes)", c->peer,
+				   GPUD_QUEUE_BYTES);
+		memset(&h, 0, sizeof(h));
+		ret = read_request(c, &h, &req, &payload);
 		if (ret) {
 			fatal_error(c, &h, ret);
 			break;
 		}
 		gpud_debug("peer=%s op=%u tag=%llu len=%u", c->peer, h.opcode,
 			   (unsigned long long)h.tag, h.payload_len);
-		if (handle(c, &h, &req))
+		if (handle(c, &h, &req, payload))
 			break;
 	}
-	if (c->attached) {
-		gpud_registry_release(c->reg, &c->grant);
-		gpud_info("detach id=%s type=%s peer=%s", c->grant.id,
-			  c->grant.type->name, c->peer);
-		c->attached = false;
-	}
+	conn_end(c);
 }

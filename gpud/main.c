@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * gpud: the eia GPU daemon. Grants each client connection an accelerator of
- * the type it asks for, from the capacity of its backend.
+ * the type it asks for, from the capacity of its backend, and runs the
+ * command buffers of its contexts.
  *
  * Exit status: 0 after a clean shutdown (SIGTERM, SIGINT) or --help and
  * --version; 1 when it cannot run (cannot listen, no backend capacity);
@@ -21,6 +22,7 @@
 #include "backend.h"
 #include "config.h"
 #include "log.h"
+#include "pool.h"
 #include "server.h"
 #include "session.h"
 
@@ -33,6 +35,7 @@ struct options {
 	const char *listen;
 	const char *backend;
 	const char *max_connections;
+	const char *threads;
 	const char *pidfile;
 	bool verbose;
 };
@@ -48,13 +51,15 @@ static void usage(FILE *f)
 		"  -c, --config FILE           read types, capacity and settings from FILE\n"
 		"  -b, --backend NAME          auto, cpu or cuda (default auto: cpu)\n"
 		"  -m, --max-connections N     serve at most N clients at once (default %u)\n"
+		"  -t, --threads N             run operators on N threads (1..%u;\n"
+		"                              default: the online CPUs)\n"
 		"  -p, --pidfile FILE          write the process id to FILE\n"
 		"  -v, --verbose               log every request\n"
 		"  -h, --help                  show this help and exit\n"
 		"  -V, --version               show the version and exit\n"
 		"\n"
 		"Options given here override the config file. See gpud(8).\n",
-		GPUD_DEFAULT_LISTEN, GPUD_DEFAULT_MAX_CONNECTIONS);
+		GPUD_DEFAULT_LISTEN, GPUD_DEFAULT_MAX_CONNECTIONS, EIA_POOL_MAX_THREADS);
 }
 
 /* Returns -1 to exit 0 (--help, --version), 0 to run, EXIT_USAGE on error. */
@@ -65,6 +70,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "config", required_argument, NULL, 'c' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "max-connections", required_argument, NULL, 'm' },
+		{ "threads", required_argument, NULL, 't' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -73,7 +79,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "l:c:b:m:p:vhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "l:c:b:m:t:p:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
 			o->listen = optarg;
@@ -86,6 +92,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'm':
 			o->max_connections = optarg;
+			break;
+		case 't':
+			o->threads = optarg;
 			break;
 		case 'p':
 			o->pidfile = optarg;
@@ -123,7 +132,8 @@ static int build_config(const struct options *o, struct gpud_config *cfg)
 	    (o->listen && gpud_config_set_listen(cfg, o->listen, err, sizeof(err))) ||
 	    (o->backend && gpud_config_set_backend(cfg, o->backend, err, sizeof(err))) ||
 	    (o->max_connections &&
-	     gpud_config_set_max_connections(cfg, o->max_connections, err, sizeof(err)))) {
+	     gpud_config_set_max_connections(cfg, o->max_connections, err, sizeof(err))) ||
+	    (o->threads && gpud_config_set_threads(cfg, o->threads, err, sizeof(err)))) {
 		gpud_err("%s", err);
 		return -1;
 	}
@@ -176,7 +186,7 @@ static void log_stop_signal(int sigfd)
 		gpud_info("SIG%s received, stopping", sigabbrev_np((int)si.ssi_signo));
 }
 
-static void log_capacity(const struct gpud_backend *be, const struct gpud_capacity *cap,
+static void log_capacity(struct gpud_engine *eng, const struct gpud_capacity *cap,
 			 unsigned int ntypes)
 {
 	char mem[32], fp32[32], fp16[32];
@@ -184,12 +194,28 @@ static void log_capacity(const struct gpud_backend *be, const struct gpud_capaci
 	gpud_format_bytes(mem, sizeof(mem), cap->memory_bytes);
 	gpud_format_tflops(fp32, sizeof(fp32), cap->fp32_mtflops);
 	gpud_format_tflops(fp16, sizeof(fp16), cap->fp16_mtflops);
-	gpud_info("backend %s: capacity %s memory, %s FP32 / %s FP16 TFLOPS; %u types",
-		  be->name, mem, fp32, fp16, ntypes);
+	gpud_info("backend %s: capacity %s memory, %s FP32 / %s FP16 TFLOPS; %u types; %u threads",
+		  eng->be->name, mem, fp32, fp16, ntypes, eia_pool_size(eng->pool));
+}
+
+/*
+ * OpenBLAS (pthreads build) starts its own threads when it is loaded, before
+ * main(), unless OPENBLAS_NUM_THREADS is 1. gpud never gives them work: every
+ * BLAS call runs on the operator pool (Documentation/operators.rst). Rather
+ * than keep them idle, gpud executes itself again, once, with the variable
+ * set. Without /proc, it goes on with the idle threads.
+ */
+static void reexec_without_blas_threads(char **argv)
+{
+	const char *v = getenv("OPENBLAS_NUM_THREADS");
+
+	if ((v && !strcmp(v, "1")) || setenv("OPENBLAS_NUM_THREADS", "1", 1))
+		return;
+	execv("/proc/self/exe", argv);
 }
 
 static int serve(const struct options *o, const struct gpud_config *cfg,
-		 const struct gpud_backend *be, const struct gpud_capacity *cap)
+		 struct gpud_engine *eng, const struct gpud_capacity *cap)
 {
 	struct gpud_registry reg;
 	struct gpud_server *srv;
@@ -203,8 +229,9 @@ static int serve(const struct options *o, const struct gpud_config *cfg,
 		return EXIT_RUNTIME;
 	}
 	raise_fd_limit();
-	gpud_registry_init(&reg, be->name, cfg->types, cfg->ntypes, cap);
-	srv = gpud_server_listen(cfg->listen, &reg, cfg->max_connections, err, sizeof(err));
+	gpud_registry_init(&reg, eng->be->name, cfg->types, cfg->ntypes, cap);
+	srv = gpud_server_listen(cfg->listen, &reg, eng, cfg->max_connections, err,
+				 sizeof(err));
 	if (!srv) {
 		gpud_err("%s", err);
 		ret = EXIT_RUNTIME;
@@ -216,15 +243,18 @@ static int serve(const struct options *o, const struct gpud_config *cfg,
 		ret = EXIT_RUNTIME;
 	} else {
 		pidfile = o->pidfile != NULL;
-		log_capacity(be, cap, cfg->ntypes);
+		log_capacity(eng, cap, cfg->ntypes);
 		gpud_info("listening on %s (backend %s)", gpud_server_address(srv),
-			  be->name);
+			  eng->be->name);
 		if (gpud_server_run(srv, sigfd))
 			ret = EXIT_RUNTIME;
 		else
 			log_stop_signal(sigfd);
 	}
 	gpud_info("shutting down (%u sessions closed)", gpud_server_shutdown(srv));
+	if (gpud_cpu_mem_in_use())
+		gpud_err("%llu bytes of device memory still allocated at exit",
+			 (unsigned long long)gpud_cpu_mem_in_use());
 	if (pidfile)
 		unlink(o->pidfile);
 out:
@@ -233,29 +263,47 @@ out:
 	return ret;
 }
 
+/* The operator pool; exits like gpud_backend_capacity() failing. */
+static int start_pool(const struct gpud_config *cfg, struct gpud_engine *eng)
+{
+	unsigned int n = gpud_config_threads(cfg);
+	int ret = eia_pool_create(n, &eng->pool);
+
+	if (ret == -ENOTSUP)
+		gpud_err("the operator pool needs OpenBLAS's pthreads build (libopenblas-pthread-dev)");
+	else if (ret)
+		gpud_err("cannot start %u operator threads: %s", n, strerror(-ret));
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts = { 0 };
-	const struct gpud_backend *be;
+	struct gpud_engine eng = { 0 };
 	struct gpud_config cfg;
 	struct gpud_capacity cap;
 	char err[GPUD_ERR_MAX];
 	int ret;
 
+	reexec_without_blas_threads(argv);
 	ret = parse_args(argc, argv, &opts);
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	gpud_log_init(opts.verbose);
 	if (build_config(&opts, &cfg))
 		return EXIT_USAGE;
-	be = gpud_backend_select(cfg.backend, err, sizeof(err));
-	if (!be) {
+	eng.be = gpud_backend_select(cfg.backend, err, sizeof(err));
+	if (!eng.be) {
 		gpud_err("%s", err);
 		return EXIT_USAGE;
 	}
-	if (gpud_backend_capacity(be, &cfg.capacity, &cap, err, sizeof(err))) {
+	if (gpud_backend_capacity(eng.be, &cfg.capacity, &cap, err, sizeof(err))) {
 		gpud_err("%s", err);
 		return EXIT_RUNTIME;
 	}
-	return serve(&opts, &cfg, be, &cap);
+	if (start_pool(&cfg, &eng))
+		return EXIT_RUNTIME;
+	ret = serve(&opts, &cfg, &eng, &cap);
+	eia_pool_destroy(eng.pool);
+	return ret;
 }

@@ -20,6 +20,8 @@
 
 /* Connection threads do little but block on a socket: a small stack will do. */
 #define CONN_STACK_SIZE		(512 * 1024)
+/* Executors call into the operator library, which checks shapes on their stack. */
+#define EXEC_STACK_SIZE		(2 * 1024 * 1024)
 /* How often "connection refused" kinds of lines may appear. */
 #define RATELIMIT_SEC		1
 /* After accept() fails for want of resources, before trying again. */
@@ -40,10 +42,12 @@ struct gpud_server {
 	int stop_efd;		/* readable once shutdown starts: wakes PING delays */
 	int reap_efd;		/* a connection thread finished: join it */
 	struct gpud_registry *reg;
+	struct gpud_engine *eng;
 	unsigned int max_connections;
 	char address[INET6_ADDRSTRLEN + 8];
 	struct ratelimit limit_rl, accept_rl;
 	pthread_attr_t attr;
+	pthread_attr_t exec_attr;
 	pthread_mutex_t lock;
 	pthread_cond_t finished;
 	struct gpud_conn *live;		/* serving */
@@ -115,6 +119,7 @@ static int open_listener(const char *addr, char *bound, size_t boundlen,
 }
 
 struct gpud_server *gpud_server_listen(const char *addr, struct gpud_registry *reg,
+				       struct gpud_engine *eng,
 				       unsigned int max_connections, char *err,
 				       size_t errlen)
 {
@@ -125,6 +130,7 @@ struct gpud_server *gpud_server_listen(const char *addr, struct gpud_registry *r
 		return NULL;
 	}
 	srv->reg = reg;
+	srv->eng = eng;
 	srv->max_connections = max_connections;
 	srv->stop_efd = eventfd(0, EFD_CLOEXEC);
 	srv->reap_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -137,6 +143,8 @@ struct gpud_server *gpud_server_listen(const char *addr, struct gpud_registry *r
 		goto fail;
 	pthread_attr_init(&srv->attr);
 	pthread_attr_setstacksize(&srv->attr, CONN_STACK_SIZE);
+	pthread_attr_init(&srv->exec_attr);
+	pthread_attr_setstacksize(&srv->exec_attr, EXEC_STACK_SIZE);
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->finished, NULL);
 	return srv;
@@ -239,6 +247,8 @@ static void start_conn(struct gpud_server *srv, int fd, const char *peer)
 	c->fd = fd;
 	c->srv = srv;
 	c->reg = srv->reg;
+	c->eng = srv->eng;
+	c->exec_attr = &srv->exec_attr;
 	c->stop_fd = srv->stop_efd;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 
@@ -323,6 +333,8 @@ unsigned int gpud_server_shutdown(struct gpud_server *srv)
 
 	close(srv->lfd);
 	sessions = gpud_registry_sessions(srv->reg);
+	/* Running buffers stop at their next command; nothing will read them. */
+	atomic_store(&srv->eng->stopping, true);
 	eventfd_write(srv->stop_efd, 1);
 	pthread_mutex_lock(&srv->lock);
 	for (c = srv->live; c; c = c->next)
@@ -333,6 +345,7 @@ unsigned int gpud_server_shutdown(struct gpud_server *srv)
 	pthread_cond_destroy(&srv->finished);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_attr_destroy(&srv->attr);
+	pthread_attr_destroy(&srv->exec_attr);
 	close(srv->stop_efd);
 	close(srv->reap_efd);
 	free(srv);

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "backend.h"
 #include "session.h"
 
 /* The largest request payload gpud accepts (HELLO's max_payload). */
@@ -17,10 +18,11 @@
 struct gpud_server;
 
 /*
- * Listen on @addr ("A.B.C.D:PORT" or "[IPV6]:PORT"). Returns the server, or
- * NULL with the reason in @err.
+ * Listen on @addr ("A.B.C.D:PORT" or "[IPV6]:PORT"); connections run their
+ * work on @eng. Returns the server, or NULL with the reason in @err.
  */
 struct gpud_server *gpud_server_listen(const char *addr, struct gpud_registry *reg,
+				       struct gpud_engine *eng,
 				       unsigned int max_connections, char *err,
 				       size_t errlen);
 

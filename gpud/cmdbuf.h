@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command buffers as they arrive in an EIA_MSG_SUBMIT (uapi/eia_cmdbuf.h,
+ * uapi/eia_wire.h): checked completely before anything runs, so that a
+ * malformed buffer is refused whole. What the check cannot know without
+ * running (handles, ranges, quota, operator shapes) is left to exec.c, which
+ * reports it per command.
+ */
+#ifndef GPUD_CMDBUF_H
+#define GPUD_CMDBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eia_cmdbuf.h"
+
+/* Largest attribute struct a LAUNCH_OP may carry (the largest is 528 bytes). */
+#define GPUD_CB_MAX_ATTR	4096u
+
+/* A checked buffer; the pointers are into the request's payload. */
+struct gpud_cmdbuf {
+	const struct eia_cb_hdr *first;
+	uint32_t ncmds;
+	/*
+	 * Index of the last command that writes or frees device memory, or -1.
+	 * The data of a COPY_D2H after it can be sent straight from device
+	 * memory; earlier ones must be copied when they run.
+	 */
+	int64_t last_write;
+	uint64_t d2h_bytes;		/* of every COPY_D2H */
+	uint64_t d2h_copied;		/* of the COPY_D2Hs up to last_write */
+	uint32_t nd2h_direct;		/* COPY_D2Hs after last_write */
+	uint32_t resp_len;		/* the response's payload if all succeed */
+	bool light;	/* no operator, little data: fine to run on the reader */
+};
+
+/*
+ * Check the @len bytes of commands (and COPY_H2D data) at @cmds, 8-byte
+ * aligned, said to hold @ncmds commands, and fill @cb. The response must fit
+ * in @max_resp bytes of payload. Returns 0, -EINVAL (malformed) or -EMSGSIZE
+ * (the response would not fit) with a message for the client in @msg.
+ */
+int gpud_cmdbuf_check(struct gpud_cmdbuf *cb, const void *cmds, size_t len,
+		      uint32_t ncmds, uint32_t max_resp, char *msg, size_t msglen);
+
+/* The command after @h, in a checked buffer (past a COPY_H2D's data). */
+const struct eia_cb_hdr *gpud_cmd_next(const struct eia_cb_hdr *h);
+
+/* The data of a checked COPY_H2D. */
+static inline const void *gpud_cmd_h2d_data(const struct eia_cb_copy *c)
+{
+	return c + 1;
+}
+
+/* The tensors of a checked LAUNCH_OP (inputs, then outputs), and its attributes. */
+static inline const struct eia_cb_tensor *gpud_cmd_tensors(const struct eia_cb_launch_op *l)
+{
+	return (const struct eia_cb_tensor *)(l + 1);
+}
+
+static inline const void *gpud_cmd_attr(const struct eia_cb_launch_op *l)
+{
+	return gpud_cmd_tensors(l) + l->ninputs + l->noutputs;
+}
+
+/* "COPY_H2D", ... for messages; "?" for an unknown op. */
+const char *gpud_cmd_name(uint16_t op);
+
+#endif /* GPUD_CMDBUF_H */

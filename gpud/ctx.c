@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: MIT
+#include "ctx.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "backend.h"
+#include "eia_wire.h"
+
+#define NO_SLOT		UINT32_MAX
+#define FIRST_CAP	16
+#define SLOT_MASK	((1u << GPUD_HANDLE_SLOT_BITS) - 1)
+#define GEN_MASK	((1u << GPUD_HANDLE_GEN_BITS) - 1)
+
+_Static_assert(GPUD_MAX_ALLOCS <= SLOT_MASK + 1u,
+	       "a context's slots must fit the handle's slot field");
+
+static uint64_t make_handle(const struct gpud_ctx *ctx, uint32_t slot, uint32_t gen)
+{
+	return (uint64_t)ctx->tag << (GPUD_HANDLE_GEN_BITS + GPUD_HANDLE_SLOT_BITS) |
+	       (uint64_t)(gen & GEN_MASK) << GPUD_HANDLE_SLOT_BITS | slot;
+}
+
+struct gpud_ctx *gpud_ctx_new(uint64_t id, uint32_t tag)
+{
+	struct gpud_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return NULL;
+	ctx->id = id;
+	ctx->tag = tag;
+	ctx->free_head = NO_SLOT;
+	return ctx;
+}
+
+void gpud_ctx_free(struct gpud_ctx *ctx, struct gpud_mem_account *acct)
+{
+	uint32_t i;
+
+	if (!ctx)
+		return;
+	for (i = 0; i < ctx->nslots; i++)
+		gpud_cpu_mem_free(ctx->slots[i].ptr, ctx->slots[i].bytes);
+	atomic_fetch_sub(&acct->used, ctx->bytes);
+	atomic_fetch_sub(&acct->nallocs, ctx->live);
+	free(ctx->slots);
+	free(ctx);
+}
+
+/* Reserve @bytes and one allocation of @acct's quota. */
+static int charge(struct gpud_mem_account *acct, uint64_t bytes)
+{
+	uint_fast64_t used = atomic_load(&acct->used);
+
+	do {
+		if (bytes > acct->limit || used > acct->limit - bytes)
+			return -EDQUOT;
+	} while (!atomic_compare_exchange_weak(&acct->used, &used, used + bytes));
+	if (atomic_fetch_add(&acct->nallocs, 1) >= GPUD_MAX_ALLOCS) {
+		atomic_fetch_sub(&acct->nallocs, 1);
+		atomic_fetch_sub(&acct->used, bytes);
+		return -EMFILE;
+	}
+	return 0;
+}
+
+static void uncharge(struct gpud_mem_account *acct, uint64_t bytes)
+{
+	atomic_fetch_sub(&acct->used, bytes);
+	atomic_fetch_sub(&acct->nallocs, 1);
+}
+
+/* A free slot's index, growing the table when none is free; NO_SLOT if out of memory. */
+static uint32_t take_slot(struct gpud_ctx *ctx)
+{
+	struct gpud_slot *slots;
+	uint32_t i, cap;
+
+	if (ctx->free_head != NO_SLOT) {
+		i = ctx->free_head;
+		ctx->free_head = ctx->slots[i].next_free;
+		return i;
+	}
+	/* charge() keeps the live slots, hence nslots, within GPUD_MAX_ALLOCS. */
+	if (ctx->nslots == ctx->cap) {
+		cap = ctx->cap ? 2 * ctx->cap : FIRST_CAP;
+		slots = realloc(ctx->slots, cap * sizeof(*slots));
+		if (!slots)
+			return NO_SLOT;
+		ctx->slots = slots;
+		ctx->cap = cap;
+	}
+	i = ctx->nslots++;
+	ctx->slots[i] = (struct gpud_slot){ .gen = 1 };
+	return i;
+}
+
+static void put_slot(struct gpud_ctx *ctx, uint32_t i)
+{
+	struct gpud_slot *s = &ctx->slots[i];
+
+	s->ptr = NULL;
+	s->bytes = 0;
+	s->gen = (s->gen + 1) & GEN_MASK;
+	s->next_free = ctx->free_head;
+	ctx->free_head = i;
+}
+
+int gpud_mem_alloc(struct gpud_ctx *ctx, struct gpud_mem_account *acct,
+		   uint64_t bytes, uint64_t *handle)
+{
+	struct gpud_slot *s;
+	uint32_t i;
+	int ret;
+
+	if (!bytes)
+		return -EINVAL;
+	ret = charge(acct, bytes);
+	if (ret)
+		return ret;
+	i = take_slot(ctx);
+	if (i == NO_SLOT) {
+		uncharge(acct, bytes);
+		return -ENOMEM;
+	}
+	s = &ctx->slots[i];
+	s->ptr = gpud_cpu_mem_alloc(bytes);
+	if (!s->ptr) {
+		put_slot(ctx, i);
+		uncharge(acct, bytes);
+		return -ENOMEM;
+	}
+	s->bytes = bytes;
+	ctx->live++;
+	ctx->bytes += bytes;
+	*handle = make_handle(ctx, i, s->gen);
+	return 0;
+}
+
+static struct gpud_slot *find(const struct gpud_ctx *ctx, uint64_t handle)
+{
+	uint32_t i = (uint32_t)(handle & SLOT_MASK);
+	struct gpud_slot *s;
+
+	if (i >= ctx->nslots)
+		return NULL;
+	s = &ctx->slots[i];
+	if (!s->ptr || make_handle(ctx, i, s->gen) != handle)
+		return NULL;
+	return s;
+}
+
+int gpud_mem_free(struct gpud_ctx *ctx, struct gpud_mem_account *acct,
+		  uint64_t handle)
+{
+	struct gpud_slot *s = find(ctx, handle);
+	uint64_t bytes;
+
+	if (!s)
+		return -ENOENT;
+	bytes = s->bytes;
+	gpud_cpu_mem_free(s->ptr, bytes);
+	put_slot(ctx, (uint32_t)(s - ctx->slots));
+	ctx->live--;
+	ctx->bytes -= bytes;
+	uncharge(acct, bytes);
+	return 0;
+}
+
+int gpud_mem_range(const struct gpud_ctx *ctx, uint64_t handle, uint64_t offset,
+		   uint64_t bytes, void **ptr)
+{
+	const struct gpud_slot *s = find(ctx, handle);
+
+	if (!s)
+		return -ENOENT;
+	if (offset > s->bytes || bytes > s->bytes - offset)
+		return -ERANGE;
+	*ptr = (unsigned char *)s->ptr + offset;
+	return 0;
+}
+
+static unsigned int bucket(uint64_t id)
+{
+	return (unsigned int)(id % GPUD_CTX_BUCKETS);
+}
+
+static bool tag_in_use(const struct gpud_ctx_table *t, uint32_t tag)
+{
+	const struct gpud_ctx *c;
+	unsigned int b;
+
+	for (b = 0; b < GPUD_CTX_BUCKETS; b++)
+		for (c = t->buckets[b]; c; c = c->hash_next)
+			if (c->tag == tag)
+				return true;
+	return false;
+}
+
+static int random_u32(uint32_t *r)
+{
+	ssize_t n;
+
+	do
+		n = getrandom(r, sizeof(*r), 0);
+	while (n < 0 && errno == EINTR);
+	return n == sizeof(*r) ? 0 : -EIO;
+}
+
+static int random_tag(const struct gpud_ctx_table *t, uint32_t *tag)
+{
+	uint32_t r;
+	int ret;
+
+	do {
+		ret = random_u32(&r);
+		if (ret)
+			return ret;
+		r &= GPUD_CTX_TAG_MASK;
+	} while (!r || tag_in_use(t, r));
+	*tag = r;
+	return 0;
+}
+
+int gpud_ctx_table_create(struct gpud_ctx_table *t, struct gpud_ctx **out)
+{
+	struct gpud_ctx *ctx;
+	uint32_t tag;
+	int ret;
+
+	if (t->count >= EIA_WIRE_MAX_CTXS)
+		return -EMFILE;
+	/*
+	 * Ids start at a random point, so that an id from another connection
+	 * is unlikely to name one of this connection's contexts.
+	 */
+	if (!t->last_id) {
+		ret = random_u32(&tag);
+		if (ret)
+			return ret;
+		t->last_id = tag;
+	}
+	ret = random_tag(t, &tag);
+	if (ret)
+		return ret;
+	ctx = gpud_ctx_new(t->last_id + 1, tag);
+	if (!ctx)
+		return -ENOMEM;
+	t->last_id++;
+	ctx->hash_next = t->buckets[bucket(ctx->id)];
+	t->buckets[bucket(ctx->id)] = ctx;
+	t->count++;
+	*out = ctx;
+	return 0;
+}
+
+struct gpud_ctx *gpud_ctx_table_find(const struct gpud_ctx_table *t, uint64_t id)
+{
+	struct gpud_ctx *c;
+
+	for (c = t->buckets[bucket(id)]; c; c = c->hash_next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+void gpud_ctx_table_remove(struct gpud_ctx_table *t, struct gpud_ctx *ctx)
+{
+	struct gpud_ctx **p;
+
+	for (p = &t->buckets[bucket(ctx->id)]; *p; p = &(*p)->hash_next) {
+		if (*p == ctx) {
+			*p = ctx->hash_next;
+			ctx->hash_next = NULL;
+			t->count--;
+			return;
+		}
+	}
+}
+
+struct gpud_ctx *gpud_ctx_table_pop(struct gpud_ctx_table *t)
+{
+	unsigned int b;
+
+	for (b = 0; b < GPUD_CTX_BUCKETS; b++)
+		if (t->buckets[b]) {
+			struct gpud_ctx *ctx = t->buckets[b];
+
+			gpud_ctx_table_remove(t, ctx);
+			return ctx;
+		}
+	return NULL;
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Contexts and their device memory handles.
+ *
+ * A context belongs to one connection and owns the device memory it
+ * allocated, in a table of slots. A handle is 64 bits:
+ *
+ *	63           40 39          16 15        0
+ *	+--------------+--------------+-----------+
+ *	| context tag  |  generation  |   slot    |
+ *	+--------------+--------------+-----------+
+ *
+ * The tag is random, never 0 and unique among the live contexts of the
+ * connection, so a handle is never 0 and another context's handle never
+ * names one of this context's slots; the generation changes each time a slot
+ * is freed, so a freed handle stays dead after its slot is reused. A handle
+ * resolves only when all 64 bits equal those of a live slot: anything else
+ * (unknown, freed, another context's) is -ENOENT.
+ *
+ * Memory is charged to the connection's grant (struct gpud_mem_account),
+ * whose quota all its contexts share.
+ *
+ * Locking: a context's table is used by one thread at a time, the one
+ * running that context's work (sched.c orders it); the account is atomic.
+ */
+#ifndef GPUD_CTX_H
+#define GPUD_CTX_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Live allocations per connection, over all its contexts (then -EMFILE). */
+#define GPUD_MAX_ALLOCS		65536u
+#define GPUD_HANDLE_SLOT_BITS	16
+#define GPUD_HANDLE_GEN_BITS	24
+#define GPUD_HANDLE_TAG_BITS	24
+#define GPUD_CTX_TAG_MASK	((1u << GPUD_HANDLE_TAG_BITS) - 1)
+
+/* A connection's grant: its quota and what its contexts use of it. */
+struct gpud_mem_account {
+	uint64_t limit;			/* the type's memory_bytes */
+	atomic_uint_fast64_t used;	/* bytes allocated now */
+	atomic_uint nallocs;		/* live allocations */
+};
+
+struct gpud_slot {
+	void *ptr;		/* NULL: free */
+	uint64_t bytes;
+	uint32_t gen;
+	uint32_t next_free;	/* free list, while free */
+};
+
+struct gpud_job;
+
+struct gpud_ctx {
+	uint64_t id;
+	uint32_t tag;
+	struct gpud_slot *slots;
+	uint32_t nslots;	/* used so far (the table only grows) */
+	uint32_t cap;
+	uint32_t free_head;	/* GPUD_NO_SLOT: none */
+	uint32_t live;
+	uint64_t bytes;		/* sum of the live allocations */
+	/* The connection's table of contexts by id (conn.c, reader only). */
+	struct gpud_ctx *hash_next;
+	/* Scheduling (sched.c), under the connection's queue lock. */
+	struct gpud_job *job_head, *job_tail;
+	struct gpud_ctx *run_next;
+	bool running;
+	bool runnable;
+};
+
+/* A new, empty context; NULL when out of memory. */
+struct gpud_ctx *gpud_ctx_new(uint64_t id, uint32_t tag);
+
+/* Free every allocation of @ctx (uncharging @acct), then @ctx itself. */
+void gpud_ctx_free(struct gpud_ctx *ctx, struct gpud_mem_account *acct);
+
+/*
+ * MEM_ALLOC: @bytes of zeroed device memory, charged to @acct. Returns 0 and
+ * the handle, -EINVAL (0 bytes), -EDQUOT (over the quota), -EMFILE (too many
+ * allocations) or -ENOMEM (the host is out of memory).
+ */
+int gpud_mem_alloc(struct gpud_ctx *ctx, struct gpud_mem_account *acct,
+		   uint64_t bytes, uint64_t *handle);
+
+/* MEM_FREE. Returns 0 or -ENOENT. */
+int gpud_mem_free(struct gpud_ctx *ctx, struct gpud_mem_account *acct,
+		  uint64_t handle);
+
+/*
+ * The address of [@offset, @offset + @bytes) of @handle's allocation.
+ * Returns 0, -ENOENT (not a live handle of @ctx) or -ERANGE (outside the
+ * allocation, overflow included). @bytes may be 0 with @offset at the end.
+ */
+int gpud_mem_range(const struct gpud_ctx *ctx, uint64_t handle, uint64_t offset,
+		   uint64_t bytes, void **ptr);
+
+#define GPUD_CTX_BUCKETS	256
+
+/*
+ * A connection's live contexts by id, at most EIA_WIRE_MAX_CTXS. Used by the
+ * connection's reader thread only. Ids count up from a random 32-bit start,
+ * so they are never 0 and never reused on the connection.
+ */
+struct gpud_ctx_table {
+	struct gpud_ctx *buckets[GPUD_CTX_BUCKETS];
+	unsigned int count;
+	uint64_t last_id;
+};
+
+/*
+ * Create a context with a fresh id and tag and add it. Returns 0 and the
+ * context, -EMFILE (EIA_WIRE_MAX_CTXS reached), -ENOMEM or -EIO (no
+ * random numbers).
+ */
+int gpud_ctx_table_create(struct gpud_ctx_table *t, struct gpud_ctx **ctx);
+
+/* The context with @id, or NULL. */
+struct gpud_ctx *gpud_ctx_table_find(const struct gpud_ctx_table *t, uint64_t id);
+
+/* Take @ctx out of the table (it lives on until freed). */
+void gpud_ctx_table_remove(struct gpud_ctx_table *t, struct gpud_ctx *ctx);
+
+/* Take any context out of the table; NULL when it is empty. */
+struct gpud_ctx *gpud_ctx_table_pop(struct gpud_ctx_table *t);
+
+#endif /* GPUD_CTX_H */

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT
+#include "exec.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+#include "wire.h"
+
+#define HEAD_FIXED	(sizeof(struct eia_wire_hdr) + sizeof(struct eia_wire_submit_resp))
+
+/* Where one buffer's run stands. */
+struct run {
+	struct gpud_engine *eng;
+	struct gpud_ctx *ctx;
+	struct gpud_mem_account *acct;
+	const struct gpud_cmdbuf *cb;
+	struct gpud_resp *r;
+	uint32_t index;
+	size_t head_used;	/* bytes of r->head filled */
+};
+
+int gpud_resp_init(struct gpud_resp *r, const struct gpud_cmdbuf *cb)
+{
+	size_t head = HEAD_FIXED + (size_t)cb->ncmds * sizeof(struct eia_cb_result) +
+		      (size_t)cb->d2h_copied;
+
+	memset(r, 0, sizeof(*r));
+	r->head = malloc(head);
+	r->iov = calloc(1 + cb->nd2h_direct, sizeof(*r->iov));
+	if (!r->head || !r->iov) {
+		gpud_resp_free(r);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void gpud_resp_free(struct gpud_resp *r)
+{
+	free(r->head);
+	free(r->iov);
+	memset(r, 0, sizeof(*r));
+}
+
+static int run_copy(struct run *x, const struct eia_cb_copy *c)
+{
+	struct eia_pool *pool = x->eng->pool;
+	void *dst, *src;
+	int ret;
+
+	switch (c->hdr.op) {
+	case EIA_CB_COPY_H2D:
+		ret = gpud_mem_range(x->ctx, c->dst, c->dst_offset, c->bytes, &dst);
+		if (!ret)
+			gpud_cpu_copy(pool, dst, gpud_cmd_h2d_data(c), c->bytes);
+		return ret;
+	case EIA_CB_COPY_D2H:
+		ret = gpud_mem_range(x->ctx, c->src, c->src_offset, c->bytes, &src);
+		if (ret || !c->bytes)
+			return ret;
+		if (x->index > x->cb->last_write) {
+			x->r->iov[x->r->niov].iov_base = src;
+			x->r->iov[x->r->niov++].iov_len = (size_t)c->bytes;
+		} else {
+			gpud_cpu_copy(pool, x->r->head + x->head_used, src, c->bytes);
+			x->head_used += (size_t)c->bytes;
+		}
+		x->r->payload_len += (uint32_t)c->bytes;
+		return 0;
+	}
+	ret = gpud_mem_range(x->ctx, c->dst, c->dst_offset, c->bytes, &dst);
+	if (!ret)
+		ret = gpud_mem_range(x->ctx, c->src, c->src_offset, c->bytes, &src);
+	if (!ret)
+		gpud_cpu_copy(pool, dst, src, c->bytes);
+	return ret;
+}
+
+static int run_memset(struct run *x, const struct eia_cb_memset *m)
+{
+	void *dst;
+	int ret;
+
+	if (m->value > 255)
+		return -EINVAL;
+	ret = gpud_mem_range(x->ctx, m->dst, m->dst_offset, m->bytes, &dst);
+	if (!ret)
+		gpud_cpu_fill(x->eng->pool, dst, (int)m->value, m->bytes);
+	return ret;
+}
+
+/* A tensor's bytes: -EINVAL for an unknown dtype or a shape that overflows. */
+static int tensor_bytes(const struct eia_cb_tensor *t, uint64_t *bytes)
+{
+	uint64_t n = eia_dtype_size(t->dtype);
+	uint32_t i;
+
+	if (!n)
+		return -EINVAL;
+	for (i = 0; i < t->ndim; i++)
+		if (t->dims[i] < 0 || __builtin_mul_overflow(n, (uint64_t)t->dims[i], &n))
+			return -EINVAL;
+	*bytes = n;
+	return 0;
+}
+
+/* The view of @ct in device memory: its handle, then its shape, then its range. */
+static int resolve(const struct gpud_ctx *ctx, const struct eia_cb_tensor *ct,
+		   struct eia_tensor *t)
+{
+	uint64_t bytes;
+	void *p;
+	int ret;
+
+	ret = gpud_mem_range(ctx, ct->handle, 0, 0, &p);
+	if (!ret)
+		ret = tensor_bytes(ct, &bytes);
+	if (!ret)
+		ret = gpud_mem_range(ctx, ct->handle, ct->offset, bytes, &p);
+	if (ret)
+		return ret;
+	t->data = p;
+	t->size = bytes;
+	t->dtype = ct->dtype;
+	t->ndim = ct->ndim;
+	memcpy(t->dims, ct->dims, sizeof(t->dims));
+	return 0;
+}
+
+static int run_launch(struct run *x, const struct eia_cb_launch_op *l)
+{
+	const struct eia_cb_tensor *ct = gpud_cmd_tensors(l);
+	struct eia_tensor in[EIA_OP_MAX_IO], out[EIA_OP_MAX_IO];
+	unsigned int k;
+	int ret;
+
+	if (!eia_op_name(l->op))
+		return -EOPNOTSUPP;
+	for (k = 0; k < l->ninputs; k++) {
+		ret = resolve(x->ctx, &ct[k], &in[k]);
+		if (ret)
+			return ret;
+	}
+	for (k = 0; k < l->noutputs; k++) {
+		ret = resolve(x->ctx, &ct[l->ninputs + k], &out[k]);
+		if (ret)
+			return ret;
+	}
+	return eia_op_run(x->eng->pool, l->op, l->attr_size ? gpud_cmd_attr(l) : NULL,
+			  l->attr_size, in, l->ninputs, out, l->noutputs);
+}
+
+static int run_cmd(struct run *x, const struct eia_cb_hdr *h, uint64_t *value)
+{
+	switch (h->op) {
+	case EIA_CB_MEM_ALLOC:
+		return gpud_mem_alloc(x->ctx, x->acct,
+				      ((const struct eia_cb_mem_alloc *)h)->bytes, value);
+	case EIA_CB_MEM_FREE:
+		return gpud_mem_free(x->ctx, x->acct,
+				     ((const struct eia_cb_mem_free *)h)->handle);
+	case EIA_CB_COPY_H2D:
+	case EIA_CB_COPY_D2H:
+	case EIA_CB_COPY_D2D:
+		return run_copy(x, (const void *)h);
+	case EIA_CB_MEMSET:
+		return run_memset(x, (const void *)h);
+	case EIA_CB_LAUNCH_OP:
+		return run_launch(x, (const void *)h);
+	}
+	*value = ((const struct eia_cb_fence *)h)->value;	/* FENCE */
+	return 0;
+}
+
+void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx,
+	       struct gpud_mem_account *acct, const struct gpud_cmdbuf *cb,
+	       struct gpud_resp *r)
+{
+	struct run x = { .eng = eng, .ctx = ctx, .acct = acct, .cb = cb, .r = r };
+	struct eia_wire_submit_resp *sr = (void *)(r->head + sizeof(struct eia_wire_hdr));
+	struct eia_cb_result *res = (void *)(sr + 1);
+	const struct eia_cb_hdr *h = cb->first;
+	uint32_t failed = EIA_WIRE_NONE_FAILED;
+
+	r->niov = 1;
+	r->payload_len = (uint32_t)(sizeof(*sr) + cb->ncmds * sizeof(*res));
+	x.head_used = HEAD_FIXED + cb->ncmds * sizeof(*res);
+	for (x.index = 0; x.index < cb->ncmds; x.index++, h = gpud_cmd_next(h)) {
+		uint64_t value = 0;
+		int status = -ECANCELED;
+
+		if (failed == EIA_WIRE_NONE_FAILED) {
+			status = atomic_load(&eng->stopping) ? -ECANCELED :
+							       run_cmd(&x, h, &value);
+			if (status)
+				failed = x.index;
+		}
+		res[x.index] = (struct eia_cb_result){ .status = status, .value = value };
+	}
+	sr->ncmds = cb->ncmds;
+	sr->failed = failed;
+	sr->memory_used = atomic_load(&acct->used);
+	r->iov[0].iov_base = r->head;
+	r->iov[0].iov_len = x.head_used;
+}

@@ -10,6 +10,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -459,7 +460,6 @@ TEST_F(gpud, oversize_payload_emsgsize_then_close)
 {
 	static const uint32_t lens[] = { EIA_WIRE_MAX_PAYLOAD + 1, UINT32_MAX };
 	struct eia_wire_hdr h;
-	long long start;
 	unsigned int i;
 	int fd;
 
@@ -468,12 +468,10 @@ TEST_F(gpud, oversize_payload_emsgsize_then_close)
 		ASSERT_GE(fd, 0);
 		eia_wire_hdr_pack(&h, EIA_MSG_HELLO, 0, 0, 130 + i, 0);
 		h.payload_len = htole32(lens[i]);
-		start = now_ms();
 		/* No payload follows: gpud must answer without waiting for it. */
 		ASSERT_EQ(0, send_raw(fd, &h, NULL, 0));
 		expect_error(_metadata, fd, EIA_MSG_HELLO, 130 + i, EMSGSIZE, "exceeds");
 		EXPECT_TRUE(peer_closed(fd));
-		EXPECT_LT(now_ms() - start, 2000);
 		close(fd);
 	}
 }
@@ -596,14 +594,12 @@ TEST_F(gpud, ping_delay_honoured_and_bounded)
 	start = now_ms();
 	ASSERT_EQ(0, do_ping(fd, 42, 300, 2, &self->r));
 	took = now_ms() - start;
+	/* A lower bound only: the delay was really waited; tests assert no speed. */
 	EXPECT_GE(took, 300);
-	EXPECT_LT(took, 3000);
 
-	start = now_ms();
 	EXPECT_EQ(EINVAL, do_ping(fd, 42, EIA_WIRE_PING_MAX_DELAY_MS + 1, 3, &self->r));
 	EXPECT_TRUE(strstr((char *)self->r.payload, "exceeds 10000") != NULL);
 	EXPECT_EQ(EINVAL, do_ping(fd, 42, UINT32_MAX, 4, &self->r));
-	EXPECT_LT(now_ms() - start, 1000);
 
 	p.reserved = htole32(1);
 	eia_wire_hdr_pack(&h, EIA_MSG_PING, 0, 0, 5, sizeof(p));
@@ -680,7 +676,8 @@ TEST_F(gpud, slow_client_blocks_no_one)
 	ASSERT_GE(fast, 0);
 	ASSERT_EQ(0, do_hello(fast, "eia1.medium", NULL, 4, &self->r, &resp));
 	ASSERT_EQ(0, do_ping(fast, 10, 0, 5, &self->r));
-	EXPECT_LT(now_ms() - start, 1000);
+	/* The fast client was answered while the sleeper's reply is still due. */
+	EXPECT_EQ(0, poll(&(struct pollfd){ .fd = sleeper, .events = POLLIN }, 1, 0));
 
 	ASSERT_EQ(0, recv_reply(sleeper, &self->r));
 	EXPECT_EQ(3, self->r.hdr.tag);
@@ -795,7 +792,6 @@ TEST_F(gpud, sigterm_closes_every_connection)
 	struct eia_wire_ping p = { .cookie = htole64(1), .delay_ms = htole32(10000) };
 	struct eia_wire_hello_resp resp;
 	int fd[4], i, status;
-	long long start;
 
 	for (i = 0; i < 4; i++) {
 		fd[i] = client_connect(self->g.port);
@@ -807,10 +803,9 @@ TEST_F(gpud, sigterm_closes_every_connection)
 	ASSERT_EQ(0, eia_wire_send(fd[0], EIA_MSG_PING, 0, 0, 9, &p, sizeof(p)));
 	usleep(100 * 1000);
 
-	start = now_ms();
+	/* WAIT_MS is shorter than the PING's delay, and fd[0] must see no reply. */
 	ASSERT_EQ(0, kill(self->g.pid, SIGTERM));
 	status = gpud_wait(&self->g, WAIT_MS);
-	EXPECT_LT(now_ms() - start, 3000);
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_TRUE(gpud_log_wait(&self->g, "gpud: shutting down (3 sessions closed)", WAIT_MS));

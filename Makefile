@@ -4,6 +4,7 @@
 #                   the eia CLI, gpud and the tests
 #   make demo       boot a VM, load eia.ko, attach an accelerator, show it
 #   make check      every test: host tests, then kselftests in the VM
+#   make bench      transport benchmarks in the VM (figures, not tests)
 #   make install    install eia.ko, the tools and gpud on this machine
 #
 # Userspace output goes to build/ (O=DIR to change); the module is built in
@@ -16,9 +17,9 @@ export O
 KVER ?= $(shell $(TOP)/scripts/kver)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 
-.PHONY: all deps module userspace gpud selftests host-tests check demo install clean
+.PHONY: all deps module userspace gpud selftests host-tests bench-tools check demo bench install clean
 
-all: deps module userspace gpud selftests host-tests
+all: deps module userspace gpud selftests host-tests bench-tools
 
 # Every target that builds first makes sure the Debian packages are there.
 deps:
@@ -38,13 +39,21 @@ selftests: deps
 
 host-tests: deps
 	$(MAKE) -C tests/host
+	$(MAKE) -C tests/host/libeia
 	$(MAKE) -C tests/ops
+
+bench-tools: deps
+	$(MAKE) -C bench
 
 check: all
 	$(TOP)/scripts/check
 
 demo: all
 	$(TOP)/scripts/demo
+
+# Transport benchmarks in one VM boot: figures printed, nothing asserted.
+bench: all
+	$(TOP)/bench/run-vm
 
 install: module userspace gpud
 	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_DIR=extra modules_install

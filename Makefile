@@ -30,6 +30,7 @@ module: deps
 
 userspace: deps
 	$(MAKE) -C userspace
+	$(MAKE) -C userspace/runner
 
 gpud: deps
 	$(MAKE) -C gpud
@@ -41,6 +42,7 @@ host-tests: deps
 	$(MAKE) -C tests/host
 	$(MAKE) -C tests/host/libeia
 	$(MAKE) -C tests/ops
+	$(MAKE) -C tests/runner
 
 bench-tools: deps
 	$(MAKE) -C bench

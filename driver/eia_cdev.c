@@ -2,8 +2,10 @@
 /*
  * /dev/eiaN: every open() is a context (struct eia_file) holding a device
  * reference; ioctls (uapi/eia_ioctl.h) go through one table indexed by
- * _IOC_NR. A file outlives its device's detach: from then on every ioctl
- * fails with -ENODEV, and the device struct is freed on the last close.
+ * _IOC_NR, and uring_cmds (EIA_URING_CMD_SUBMIT) join the ioctl's submit in
+ * one submit core (eia_submit.c). A file outlives its device's detach: from
+ * then on every ioctl and uring_cmd fails with -ENODEV, and the device
+ * struct is freed on the last close.
  */
 
 #include <linux/fs.h>
@@ -15,28 +17,33 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "eia_compat.h"
 #include "eia_ioctl.h"
 #include "eia_priv.h"
-
-/**
- * struct eia_file - one open file of /dev/eiaN, a context
- * @edev: the device, with a reference held until release
- */
-struct eia_file {
-	struct eia_device *edev;
-};
 
 /* Room for the argument of any ioctl in the table. */
 union eia_ioctl_arg {
 	struct eia_dev_info info;
 	struct eia_ping ping;
+	struct eia_submit submit;
 };
 
 typedef int eia_ioctl_fn(struct eia_file *efile, void *arg);
 
+/**
+ * struct eia_ioctl_desc - one ioctl of the table
+ * @cmd: the ioctl number as we define it
+ * @func: what it does
+ * @min_size: the caller's struct must be at least this long (the first
+ *	version of a struct added later); smaller sizes are another ioctl
+ * @out_on_error: copy the argument back even when @func fails (SUBMIT's
+ *	failed index)
+ */
 struct eia_ioctl_desc {
 	unsigned int cmd;
 	eia_ioctl_fn *func;
+	unsigned int min_size;
+	bool out_on_error;
 };
 
 static int eia_open(struct inode *inode, struct file *filp)
@@ -52,15 +59,23 @@ static int eia_open(struct inode *inode, struct file *filp)
 		return -ENOMEM;
 	get_device(&edev->dev);
 	efile->edev = edev;
+	mutex_init(&efile->lock);
 	filp->private_data = efile;
 	return nonseekable_open(inode, filp);
 }
 
+/*
+ * No submit of this file is running (each holds the file), though buffers
+ * of a killed submitter may still be in flight: gpud destroys the context
+ * after them.
+ */
 static int eia_release(struct inode *inode, struct file *filp)
 {
 	struct eia_file *efile = filp->private_data;
 
+	eia_file_destroy_ctx(efile);
 	put_device(&efile->edev->dev);
+	mutex_destroy(&efile->lock);
 	kfree(efile);
 	return 0;
 }
@@ -75,7 +90,7 @@ static int eia_ioctl_info(struct eia_file *efile, void *arg)
 	info->index = edev->index;
 	info->status = snap.status;
 	info->memory_total = snap.memory_total;
-	info->memory_used = 0;
+	info->memory_used = snap.memory_used;
 	info->fp32_mtflops = snap.fp32_mtflops;
 	info->fp16_mtflops = snap.fp16_mtflops;
 	info->wire_version = EIA_WIRE_VERSION;
@@ -96,9 +111,19 @@ static int eia_ioctl_ping(struct eia_file *efile, void *arg)
 			    &ping->rtt_ns);
 }
 
+static int eia_ioctl_submit(struct eia_file *efile, void *arg)
+{
+	return eia_submit_ioctl(efile, arg);
+}
+
 static const struct eia_ioctl_desc eia_ioctls[] = {
 	[_IOC_NR(EIA_IOCTL_INFO)] = { EIA_IOCTL_INFO, eia_ioctl_info },
 	[_IOC_NR(EIA_IOCTL_PING)] = { EIA_IOCTL_PING, eia_ioctl_ping },
+	[_IOC_NR(EIA_IOCTL_SUBMIT)] = {
+		EIA_IOCTL_SUBMIT, eia_ioctl_submit,
+		.min_size = sizeof(struct eia_submit),
+		.out_on_error = true,
+	},
 };
 
 /*
@@ -119,7 +144,7 @@ static long eia_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	if (_IOC_TYPE(cmd) != EIA_IOCTL_MAGIC || nr >= ARRAY_SIZE(eia_ioctls))
 		return -ENOTTY;
 	desc = &eia_ioctls[array_index_nospec(nr, ARRAY_SIZE(eia_ioctls))];
-	if (!desc->func)
+	if (!desc->func || _IOC_SIZE(cmd) < desc->min_size)
 		return -ENOTTY;
 	if (eia_dev_detached(efile->edev))
 		return -ENODEV;
@@ -130,11 +155,17 @@ static long eia_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	    copy_from_user(&kdata, uarg, size))
 		return -EFAULT;
 	err = desc->func(efile, &kdata);
-	if (err)
+	if (err && !desc->out_on_error)
 		return err;
 	if ((_IOC_DIR(desc->cmd) & _IOC_READ) && copy_to_user(uarg, &kdata, size))
-		return -EFAULT;
-	return 0;
+		return err ? err : -EFAULT;
+	return err;
+}
+
+static int eia_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	return eia_submit_uring(ioucmd->file->private_data, ioucmd,
+				issue_flags);
 }
 
 const struct file_operations eia_fops = {
@@ -143,4 +174,5 @@ const struct file_operations eia_fops = {
 	.release	= eia_release,
 	.unlocked_ioctl	= eia_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.uring_cmd	= eia_uring_cmd,
 };

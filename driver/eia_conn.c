@@ -8,6 +8,11 @@
  *
  * gpud is never trusted: every header, tag, opcode, length and string of a
  * response is checked, and any violation kills the connection.
+ *
+ * A message is never left half-sent: a signal that interrupts a sender
+ * hands the rest of its message to a worker (see eia_conn_xmit()), so that
+ * killing one process cannot break the link that every user of the device
+ * shares.
  */
 
 #include <linux/err.h>
@@ -16,7 +21,10 @@
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/minmax.h>
+#include <linux/nospec.h>
 #include <linux/random.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/string.h>
@@ -41,42 +49,37 @@ struct eia_hdr {
 };
 
 /**
- * struct eia_req - one request waiting for its response
- * @kref: the submitter's reference, and the request table's while the
- *	request is in it. Whoever removes the request from the table (the
- *	receive worker, a timed-out submitter or the link-death path) sets
- *	@result, completes @done and drops the table's reference.
- * @done: completed once, with @result and @resp_len set
- * @opcode: what the response must echo
+ * struct eia_call_req - a request of eia_conn_call()
+ * @req: the request
  * @resp_cap: longest successful response payload accepted
  * @resp_len: length of the response payload in @resp
- * @result: 0 or a negative errno
- * @resp: response payload (or gpud's error message)
- *
- * The request lives on the heap so that a submitter killed by a signal can
- * leave it in the table: its late response is then read and dropped instead
- * of looking like an unknown tag.
+ * @resp: response payload
  */
-struct eia_req {
-	struct kref kref;
-	struct completion done;
-	u16 opcode;
+struct eia_call_req {
+	struct eia_req req;
 	u32 resp_cap;
 	u32 resp_len;
-	int result;
 	u8 resp[EIA_RESP_MAX];
 };
 
-/* One request to send and the response it expects. */
-struct eia_call {
-	bool health;
-	u16 opcode;
-	const void *payload;
-	u32 payload_len;
-	void *resp;
-	u32 resp_cap;
-	u32 resp_len;
-	u32 timeout_ms;
+/**
+ * struct eia_tx_rest - the end of a message its sender could not send
+ * @work: runs eia_tx_rest_work() on eia_wq
+ * @sock: the socket
+ * @msg: the message, its iterator where the sender stopped
+ * @timeo: send timeout
+ * @sent: bytes the worker sent
+ * @err: what the worker's send returned
+ * @done: completed when the worker is done with @msg
+ */
+struct eia_tx_rest {
+	struct work_struct work;
+	struct socket *sock;
+	struct msghdr *msg;
+	long timeo;
+	u64 sent;
+	int err;
+	struct completion done;
 };
 
 /* Every connection, so that one socket never serves two of them. */
@@ -85,6 +88,7 @@ static DEFINE_SPINLOCK(eia_conns_lock);
 static atomic_t eia_conn_gen = ATOMIC_INIT(0);
 
 static void eia_conn_rx_work(struct work_struct *work);
+static void eia_conn_timeout_work(struct work_struct *work);
 
 static u64 eia_tag(const struct eia_conn *conn, u32 slot)
 {
@@ -155,50 +159,127 @@ void eia_sock_peer_name(struct socket *sock, char *buf, size_t len)
 		snprintf(buf, len, "%pISpc", &addr);
 }
 
-/*
- * Send one whole message. Returns 0; -EINTR when a signal came before any
- * byte left (the stream is intact); -ETIMEDOUT when the send buffer stayed
- * full for @timeo; another negative errno otherwise. After any error but
- * -EINTR the stream may hold a partial message and the connection is lost.
- */
-static int eia_sock_send(struct socket *sock, u16 opcode, u64 tag,
-			 const void *payload, u32 len, long timeo, u64 *sent)
+static void eia_wire_hdr_init(struct eia_wire_hdr *hdr, u16 opcode, u64 tag,
+			      u32 payload_len)
 {
-	struct eia_wire_hdr hdr = {
+	*hdr = (struct eia_wire_hdr){
 		.magic = cpu_to_le32(EIA_WIRE_MAGIC),
 		.version = cpu_to_le16(EIA_WIRE_VERSION),
 		.opcode = cpu_to_le16(opcode),
 		.tag = cpu_to_le64(tag),
-		.payload_len = cpu_to_le32(len),
+		.payload_len = cpu_to_le32(payload_len),
 	};
-	struct kvec vec[2] = {
-		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
-		{ .iov_base = (void *)payload, .iov_len = len },
-	};
-	struct msghdr msg = {};
-	size_t done = 0;
+}
+
+/*
+ * Send what is left of @msg, waiting at most @timeo whenever the send buffer
+ * is full. Returns 0; -EPIPE; -ETIMEDOUT when the buffer stayed full; or
+ * the socket's error, -EINTR and -ERESTARTSYS included (a signal). The
+ * iterator of @msg says how far it got.
+ */
+static int eia_sock_sendmsg(struct socket *sock, struct msghdr *msg,
+			    long timeo, u64 *sent)
+{
 	int ret = 0;
 
 	WRITE_ONCE(sock->sk->sk_sndtimeo, timeo);
-	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, vec, len ? 2 : 1,
-		      sizeof(hdr) + len);
-	while (msg_data_left(&msg)) {
-		msg.msg_flags = MSG_NOSIGNAL;
-		ret = sock_sendmsg(sock, &msg);
+	while (msg_data_left(msg)) {
+		msg->msg_flags = MSG_NOSIGNAL;
+		ret = sock_sendmsg(sock, msg);
 		if (ret <= 0)
 			break;
-		done += ret;
+		*sent += ret;
 	}
-	*sent += done;
-	if (!msg_data_left(&msg))
+	if (!msg_data_left(msg))
 		return 0;
 	if (ret == 0)
 		return -EPIPE;
 	if (ret == -EAGAIN)
 		return -ETIMEDOUT;
-	if ((ret == -ERESTARTSYS || ret == -EINTR) && !done)
-		return -EINTR;
 	return ret;
+}
+
+/*
+ * Send one whole message before the connection has a worker (the HELLO).
+ * Returns 0; -EINTR when a signal came (the caller gives the socket up);
+ * -ETIMEDOUT when the send buffer stayed full for @timeo; another negative
+ * errno otherwise.
+ */
+static int eia_sock_send(struct socket *sock, u16 opcode, u64 tag,
+			 const void *payload, u32 len, long timeo, u64 *sent)
+{
+	struct eia_wire_hdr hdr;
+	struct kvec vec[2] = {
+		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
+		{ .iov_base = (void *)payload, .iov_len = len },
+	};
+	struct msghdr msg = {};
+	int err;
+
+	eia_wire_hdr_init(&hdr, opcode, tag, len);
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, vec, len ? 2 : 1,
+		      sizeof(hdr) + len);
+	err = eia_sock_sendmsg(sock, &msg, timeo, sent);
+	return err == -ERESTARTSYS ? -EINTR : err;
+}
+
+static void eia_tx_rest_work(struct work_struct *work)
+{
+	struct eia_tx_rest *rest = container_of(work, struct eia_tx_rest, work);
+
+	rest->err = eia_sock_sendmsg(rest->sock, rest->msg, rest->timeo,
+				     &rest->sent);
+	complete(&rest->done);
+}
+
+/*
+ * Have a worker, which no signal interrupts, send the rest of @msg while
+ * the caller waits for it. The wait is uninterruptible but bounded by the
+ * send timeout, and TASK_IDLE: a long one is not a hung task.
+ */
+static int eia_tx_rest(struct socket *sock, struct msghdr *msg, long timeo,
+		       u64 *sent)
+{
+	struct eia_tx_rest rest = {
+		.sock = sock,
+		.msg = msg,
+		.timeo = timeo,
+	};
+
+	init_completion(&rest.done);
+	INIT_WORK_ONSTACK(&rest.work, eia_tx_rest_work);
+	queue_work(eia_wq, &rest.work);
+	wait_for_completion_state(&rest.done, TASK_IDLE);
+	destroy_work_on_stack(&rest.work);
+	*sent += rest.sent;
+	return rest.err;
+}
+
+/*
+ * Send one whole message on @conn; the caller holds tx_lock. A task with a
+ * signal pending cannot send (TCP waits for buffer space interruptibly,
+ * kTLS takes its lock interruptibly), and a message cut short would break
+ * the stream for every user of the device. So when a signal stops the
+ * send, a worker finishes the message - unless the signal is fatal and
+ * nothing has left yet, when the message is simply not sent.
+ *
+ * Returns 0; -EINTR (fatal signal, nothing sent: the stream is intact);
+ * -ETIMEDOUT when the send buffer stayed full for @timeo; another negative
+ * errno otherwise. After any error but -EINTR the stream may hold a partial
+ * message and the connection is lost.
+ */
+static int eia_conn_xmit(struct eia_conn *conn, struct msghdr *msg,
+			 long timeo, u64 *sent)
+{
+	size_t len = msg_data_left(msg);
+	int err;
+
+	err = eia_sock_sendmsg(conn->sock, msg, timeo, sent);
+	if (err != -EINTR && err != -ERESTARTSYS)
+		return err;
+	if (msg_data_left(msg) == len && fatal_signal_pending(current))
+		return -EINTR;
+	return eia_tx_rest(conn->sock, msg, timeo, sent);
 }
 
 /* True when a kTLS control message says the record is application data. */
@@ -211,37 +292,36 @@ static bool eia_tls_data_record(struct cmsghdr *cmsg)
 }
 
 /*
- * Read exactly @len bytes with sock_recvmsg(), never ->read_sock, so that it
- * works on a kTLS socket too: a control buffer receives the TLS record type,
- * and a record that is not application data (an alert, a post-handshake
- * message) is a protocol error. On plain TCP no control message arrives.
+ * Fill @iter with sock_recvmsg(), never ->read_sock, so that it works on a
+ * kTLS socket too: a control buffer receives the TLS record type, and a
+ * record that is not application data (an alert, a post-handshake message)
+ * is a protocol error. On plain TCP no control message arrives.
  *
  * With a @deadline (in jiffies) each read waits at most until then; without
- * one (0) it waits for as long as the socket's receive timeout says.
+ * one (0) it waits until data, end of stream or shutdown.
  *
  * Returns 0, -ECONNRESET on end of stream, -ETIMEDOUT past the deadline,
  * -EBADMSG for a non-data TLS record, or the socket's error.
  */
-static int eia_sock_recv(struct socket *sock, void *buf, size_t len,
-			 unsigned long deadline, u64 *received)
+static int eia_sock_recv_iter(struct socket *sock, struct iov_iter *iter,
+			      unsigned long deadline, u64 *received)
 {
 	union {
 		struct cmsghdr hdr;
 		u8 space[CMSG_SPACE(sizeof(u8))];
 	} ctl;
-	struct kvec vec = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = {};
+	struct msghdr msg = { .msg_iter = *iter };
 	long left;
 	int ret;
 
-	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &vec, 1, len);
 	while (msg_data_left(&msg)) {
+		left = MAX_SCHEDULE_TIMEOUT;
 		if (deadline) {
 			left = (long)(deadline - jiffies);
 			if (left <= 0)
 				return -ETIMEDOUT;
-			WRITE_ONCE(sock->sk->sk_rcvtimeo, left);
 		}
+		WRITE_ONCE(sock->sk->sk_rcvtimeo, left);
 		msg.msg_control = &ctl;
 		msg.msg_controllen = sizeof(ctl);
 		msg.msg_control_is_user = false;
@@ -261,6 +341,17 @@ static int eia_sock_recv(struct socket *sock, void *buf, size_t len,
 			return -EBADMSG;
 	}
 	return 0;
+}
+
+/* Read exactly @len bytes into @buf; see eia_sock_recv_iter(). */
+static int eia_sock_recv(struct socket *sock, void *buf, size_t len,
+			 unsigned long deadline, u64 *received)
+{
+	struct kvec vec = { .iov_base = buf, .iov_len = len };
+	struct iov_iter iter;
+
+	iov_iter_kvec(&iter, ITER_DEST, &vec, 1, len);
+	return eia_sock_recv_iter(sock, &iter, deadline, received);
 }
 
 /* Convert a received header and check it as every receiver does. */
@@ -293,7 +384,7 @@ struct eia_conn *eia_conn_create(struct socket *sock,
 	struct eia_conn *conn, *other;
 	bool busy = false;
 
-	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
+	conn = kvzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&conn->kref);
@@ -301,8 +392,9 @@ struct eia_conn *eia_conn_create(struct socket *sock,
 	conn->gen = atomic_inc_return(&eia_conn_gen);
 	mutex_init(&conn->tx_lock);
 	spin_lock_init(&conn->lock);
-	idr_init(&conn->reqs);
+	init_waitqueue_head(&conn->room_wait);
 	INIT_WORK(&conn->rx_work, eia_conn_rx_work);
+	INIT_DELAYED_WORK(&conn->timeout_work, eia_conn_timeout_work);
 
 	spin_lock(&eia_conns_lock);
 	list_for_each_entry(other, &eia_conns, node) {
@@ -317,7 +409,7 @@ struct eia_conn *eia_conn_create(struct socket *sock,
 	if (busy) {
 		NL_SET_ERR_MSG(extack, "socket is already in use by an eia device");
 		mutex_destroy(&conn->tx_lock);
-		kfree(conn);
+		kvfree(conn);
 		return ERR_PTR(-EBUSY);
 	}
 
@@ -341,9 +433,8 @@ static void eia_conn_release(struct kref *kref)
 	sockfd_put(conn->sock);
 	if (conn->edev)
 		put_device(&conn->edev->dev);
-	idr_destroy(&conn->reqs);
 	mutex_destroy(&conn->tx_lock);
-	kfree(conn);
+	kvfree(conn);
 }
 
 void eia_conn_put(struct eia_conn *conn)
@@ -524,91 +615,182 @@ int eia_conn_hello(struct eia_conn *conn, const char *type,
 	return eia_hello_check(&body.resp, type, grant, extack);
 }
 
-static void eia_req_release(struct kref *kref)
+/**
+ * eia_req_init() - prepare a request
+ * @req: the request, inside the caller's struct
+ * @ops: its kind
+ * @opcode: the message it sends
+ *
+ * The caller holds the one reference; ->release frees the request.
+ */
+void eia_req_init(struct eia_req *req, const struct eia_req_ops *ops,
+		  u16 opcode)
 {
-	kfree(container_of(kref, struct eia_req, kref));
+	kref_init(&req->kref);
+	init_completion(&req->done);
+	INIT_LIST_HEAD(&req->node);
+	req->ops = ops;
+	req->opcode = opcode;
 }
 
-static void eia_req_put(struct eia_req *req)
+static void eia_req_release(struct kref *kref)
 {
+	struct eia_req *req = container_of(kref, struct eia_req, kref);
+
+	req->ops->release(req);
+}
+
+void eia_req_get(struct eia_req *req)
+{
+	kref_get(&req->kref);
+}
+
+/* Never under a spinlock: the last put may unpin pages, which sleeps. */
+void eia_req_put(struct eia_req *req)
+{
+	might_sleep();
 	kref_put(&req->kref, eia_req_release);
 }
 
-/* Put @req in the table; the table takes a reference. Returns the slot. */
-static int eia_req_add(struct eia_conn *conn, struct eia_req *req)
+/*
+ * Put @req in the table, due within @timeo from now; the table takes a
+ * reference. A fixed array and a bitmap: adding a request allocates
+ * nothing. Returns the slot.
+ */
+static int eia_req_add(struct eia_conn *conn, struct eia_req *req, long timeo)
+{
+	unsigned int slot;
+	int ret;
+
+	spin_lock(&conn->lock);
+	if (conn->dead) {
+		ret = -ENOLINK;
+	} else if (conn->nreqs >= EIA_MAX_INFLIGHT) {
+		ret = -EBUSY;
+	} else {
+		slot = find_next_zero_bit(conn->used, EIA_MAX_INFLIGHT,
+					  conn->next_slot);
+		if (slot >= EIA_MAX_INFLIGHT)
+			slot = find_first_zero_bit(conn->used, EIA_MAX_INFLIGHT);
+		__set_bit(slot, conn->used);
+		conn->reqs[slot] = req;
+		conn->next_slot = (slot + 1) % EIA_MAX_INFLIGHT;
+		conn->nreqs++;
+		kref_get(&req->kref);
+		req->slot = slot;
+		req->deadline = jiffies + timeo;
+		ret = slot;
+	}
+	spin_unlock(&conn->lock);
+	return ret;
+}
+
+/* The request in @slot, or NULL. Called with conn->lock. */
+static struct eia_req *eia_req_at(struct eia_conn *conn, u32 slot)
+{
+	if (slot >= EIA_MAX_INFLIGHT || !test_bit(slot, conn->used))
+		return NULL;
+	return conn->reqs[array_index_nospec(slot, EIA_MAX_INFLIGHT)];
+}
+
+/* Take the request in @slot out of the table. Called with conn->lock. */
+static void eia_req_remove(struct eia_conn *conn, u32 slot)
+{
+	__clear_bit(slot, conn->used);
+	conn->reqs[slot] = NULL;
+	conn->nreqs--;
+}
+
+static bool eia_conn_has_room(struct eia_conn *conn)
+{
+	bool room;
+
+	spin_lock(&conn->lock);
+	room = conn->dead || conn->nreqs < EIA_MAX_INFLIGHT;
+	spin_unlock(&conn->lock);
+	return room;
+}
+
+/*
+ * eia_req_add(), waiting while the table is full. Every request in it has
+ * a deadline, so the wait is bounded; a fatal signal ends it (-EINTR).
+ */
+static int eia_req_add_wait(struct eia_conn *conn, struct eia_req *req,
+			    long timeo)
 {
 	int slot;
 
-	idr_preload(GFP_KERNEL);
-	spin_lock(&conn->lock);
-	if (conn->dead) {
-		slot = -ENOLINK;
-	} else {
-		slot = idr_alloc_cyclic(&conn->reqs, req, 0, EIA_MAX_INFLIGHT,
-					GFP_NOWAIT);
-		if (slot >= 0)
-			kref_get(&req->kref);
-		else if (slot == -ENOSPC)
-			slot = -EBUSY;
+	while ((slot = eia_req_add(conn, req, timeo)) == -EBUSY) {
+		if (wait_event_killable(conn->room_wait,
+					eia_conn_has_room(conn)))
+			return -EINTR;
 	}
-	spin_unlock(&conn->lock);
-	idr_preload_end();
 	return slot;
 }
 
-/* The request in flight under @tag, with a reference, or NULL. */
-static struct eia_req *eia_req_lookup(struct eia_conn *conn, u64 tag)
+/*
+ * Take the request in flight under @tag out of the table, with the
+ * table's reference, or NULL: from then on only the caller completes it.
+ */
+static struct eia_req *eia_req_take(struct eia_conn *conn, u64 tag)
 {
 	struct eia_req *req;
 
 	if (upper_32_bits(tag) != conn->gen)
 		return NULL;
 	spin_lock(&conn->lock);
-	req = idr_find(&conn->reqs, lower_32_bits(tag));
+	req = eia_req_at(conn, lower_32_bits(tag));
 	if (req)
-		kref_get(&req->kref);
+		eia_req_remove(conn, req->slot);
 	spin_unlock(&conn->lock);
+	if (req && wq_has_sleeper(&conn->room_wait))
+		wake_up(&conn->room_wait);
 	return req;
 }
 
 /* Take @req out of the table unless someone else did. */
-static bool eia_req_claim(struct eia_conn *conn, struct eia_req *req, u32 slot)
+static bool eia_req_claim(struct eia_conn *conn, struct eia_req *req)
 {
 	bool claimed;
 
 	spin_lock(&conn->lock);
-	claimed = idr_find(&conn->reqs, slot) == req;
+	claimed = eia_req_at(conn, req->slot) == req;
 	if (claimed)
-		idr_remove(&conn->reqs, slot);
+		eia_req_remove(conn, req->slot);
 	spin_unlock(&conn->lock);
+	if (claimed && wq_has_sleeper(&conn->room_wait))
+		wake_up(&conn->room_wait);
 	return claimed;
 }
 
-static void eia_req_finish(struct eia_conn *conn, struct eia_req *req,
-			   u32 slot, int result, u32 resp_len)
+/* Give a request taken out of the table its result; drops the table's ref. */
+static void eia_req_complete(struct eia_req *req, int result, u32 status)
 {
-	if (!eia_req_claim(conn, req, slot))
-		return;
-	req->resp_len = resp_len;
 	req->result = result;
+	req->status = status;
+	if (req->ops->done)
+		req->ops->done(req);
 	complete(&req->done);
 	eia_req_put(req);
 }
 
-/*
- * The submitter gives up on @req with @err. Returns @err when it got the
- * request out of the table first; otherwise the request is being completed
- * right now and its result is returned.
- */
-static int eia_req_abort(struct eia_conn *conn, struct eia_req *req, u32 slot,
-			 int err)
+static void eia_req_finish(struct eia_conn *conn, struct eia_req *req,
+			   int result, u32 status)
 {
-	if (eia_req_claim(conn, req, slot)) {
-		eia_req_put(req);
-		return err;
-	}
-	wait_for_completion(&req->done);
-	return req->result;
+	if (eia_req_claim(conn, req))
+		eia_req_complete(req, result, status);
+}
+
+/*
+ * The submitter gives up on @req. Returns true when it got the request out
+ * of the table first; otherwise the request is being completed right now.
+ */
+static bool eia_req_cancel(struct eia_conn *conn, struct eia_req *req)
+{
+	if (!eia_req_claim(conn, req))
+		return false;
+	eia_req_put(req);
+	return true;
 }
 
 static bool eia_conn_mark_dead(struct eia_conn *conn)
@@ -622,20 +804,29 @@ static bool eia_conn_mark_dead(struct eia_conn *conn)
 	return !was_dead;
 }
 
-/* Fail every request in flight; call only once the connection is dead. */
+/*
+ * Fail every request in flight; call only once the connection is dead. They
+ * are taken out under the lock and completed outside it, where their last
+ * reference may go.
+ */
 static void eia_conn_fail_reqs(struct eia_conn *conn, int err)
 {
-	struct eia_req *req;
-	int slot;
+	struct eia_req *req, *tmp;
+	LIST_HEAD(failed);
+	unsigned int slot;
 
 	spin_lock(&conn->lock);
-	idr_for_each_entry(&conn->reqs, req, slot) {
-		idr_remove(&conn->reqs, slot);
-		req->result = err;
-		complete(&req->done);
-		eia_req_put(req);
+	for_each_set_bit(slot, conn->used, EIA_MAX_INFLIGHT) {
+		list_add_tail(&conn->reqs[slot]->node, &failed);
+		eia_req_remove(conn, slot);
 	}
 	spin_unlock(&conn->lock);
+	wake_up_all(&conn->room_wait);
+
+	list_for_each_entry_safe(req, tmp, &failed, node) {
+		list_del_init(&req->node);
+		eia_req_complete(req, err, 0);
+	}
 }
 
 /*
@@ -669,13 +860,70 @@ static void eia_conn_fail(struct eia_conn *conn, int cause, const char *why)
 	eia_nl_event(edev, EIA_CMD_EVENT_LINK_DEAD);
 }
 
+/*
+ * Have the timeout work look at the table within @delay, unless it will
+ * already. Under conn->lock and only while the connection is alive, so that
+ * nothing arms it after eia_conn_stop() cancelled it.
+ */
+static void eia_conn_arm_timeout(struct eia_conn *conn, unsigned long delay)
+{
+	spin_lock(&conn->lock);
+	if (!conn->dead && !delayed_work_pending(&conn->timeout_work)) {
+		kref_get(&conn->kref);
+		queue_delayed_work(eia_wq, &conn->timeout_work, delay);
+	}
+	spin_unlock(&conn->lock);
+}
+
+/*
+ * Requests whose submitter does not wait (io_uring) or went away (killed)
+ * still end in bounded time: the first request found past its deadline
+ * fails with -ETIMEDOUT and declares the link dead, as a submitter's own
+ * timeout does, which fails all the others. Otherwise the work comes back
+ * at the earliest deadline.
+ */
+static void eia_conn_timeout_work(struct work_struct *work)
+{
+	struct eia_conn *conn = container_of(to_delayed_work(work),
+					     struct eia_conn, timeout_work);
+	struct eia_req *req, *late = NULL;
+	unsigned long next = 0;
+	bool pending = false;
+	unsigned int slot;
+
+	spin_lock(&conn->lock);
+	for_each_set_bit(slot, conn->used, EIA_MAX_INFLIGHT) {
+		req = conn->reqs[slot];
+		if (time_after_eq(jiffies, req->deadline)) {
+			late = req;
+			kref_get(&late->kref);
+			break;
+		}
+		if (!pending || time_before(req->deadline, next))
+			next = req->deadline;
+		pending = true;
+	}
+	spin_unlock(&conn->lock);
+
+	if (late) {
+		eia_req_finish(conn, late, -ETIMEDOUT, 0);
+		eia_conn_fail(conn, -ETIMEDOUT,
+			      "gpud did not answer within the request timeout");
+		eia_req_put(late);
+	} else if (pending) {
+		eia_conn_arm_timeout(conn, max_t(long, next - jiffies, 1));
+	}
+	eia_conn_put(conn);
+}
+
 /**
  * eia_conn_stop() - close a connection on purpose (detach, replacement)
  * @conn: the connection
  * @err: what requests still in flight fail with
  *
  * Fails what is in flight, shuts the socket down and waits for the receive
- * worker to finish. No event: the caller tells userspace what happened.
+ * worker and the timeout work to finish. No event: the caller tells
+ * userspace what happened.
  */
 void eia_conn_stop(struct eia_conn *conn, int err)
 {
@@ -684,6 +932,8 @@ void eia_conn_stop(struct eia_conn *conn, int err)
 		eia_conn_fail_reqs(conn, err);
 	}
 	flush_work(&conn->rx_work);
+	if (cancel_delayed_work_sync(&conn->timeout_work))
+		eia_conn_put(conn);
 }
 
 static int eia_rx_error(int err, const char **why)
@@ -691,6 +941,9 @@ static int eia_rx_error(int err, const char **why)
 	switch (err) {
 	case -ECONNRESET:
 		*why = "gpud closed the connection";
+		break;
+	case -ETIMEDOUT:
+		*why = "gpud stopped in the middle of a response";
 		break;
 	case -EBADMSG:
 		*why = "gpud sent a TLS record that is not data";
@@ -702,67 +955,114 @@ static int eia_rx_error(int err, const char **why)
 	return err;
 }
 
-static int eia_rx_garbage(struct eia_conn *conn, const char *what,
-			  const char **why)
+/**
+ * eia_conn_bad_resp() - the receive worker found a protocol violation
+ * @conn: the connection
+ * @what: what was wrong
+ * @why: Out: the reason the link dies
+ *
+ * Return: -EPROTO, for the receive worker to return.
+ */
+int eia_conn_bad_resp(struct eia_conn *conn, const char *what,
+		      const char **why)
 {
 	dev_dbg_ratelimited(&conn->edev->dev, "protocol error: %s\n", what);
 	*why = what;
 	return -EPROTO;
 }
 
-/* Read one response and complete its request. Returns 0 or why it failed. */
+/**
+ * eia_conn_recv() - the receive worker reads part of a response payload
+ * @conn: the connection
+ * @req: the request the response answers: the read waits at most until its
+ *	deadline (at least a jiffy: its response has begun); NULL for a
+ *	header, which may take as long as it takes
+ * @iter: where the bytes go, as many as it holds
+ * @why: Out: the reason the link dies, on failure
+ *
+ * Return: 0 or a negative errno (the link dies).
+ */
+int eia_conn_recv(struct eia_conn *conn, const struct eia_req *req,
+		  struct iov_iter *iter, const char **why)
+{
+	unsigned long deadline = 0;
+	u64 received = 0;
+	int err;
+
+	if (req)
+		deadline = time_after(req->deadline, jiffies) ? req->deadline :
+								 jiffies + 1;
+	err = eia_sock_recv_iter(conn->sock, iter, deadline, &received);
+	atomic64_add(received, &conn->edev->bytes_received);
+	return err ? eia_rx_error(err, why) : 0;
+}
+
+/* eia_conn_recv() into a buffer; a header when @req is NULL. */
+static int eia_conn_recv_buf(struct eia_conn *conn, const struct eia_req *req,
+			     void *buf, size_t len, const char **why)
+{
+	struct kvec vec = { .iov_base = buf, .iov_len = len };
+	struct iov_iter iter;
+
+	iov_iter_kvec(&iter, ITER_DEST, &vec, 1, len);
+	return eia_conn_recv(conn, req, &iter, why);
+}
+
+/* A refusal's payload: empty or a NUL-terminated message, only logged. */
+static int eia_rx_refusal(struct eia_conn *conn, const struct eia_req *req,
+			  const struct eia_hdr *hdr, const char **why)
+{
+	char msg[EIA_WIRE_ERRMSG_MAX];
+	int err;
+
+	if (hdr->payload_len > sizeof(msg))
+		return eia_conn_bad_resp(conn, "error message too long", why);
+	err = eia_conn_recv_buf(conn, req, msg, hdr->payload_len, why);
+	if (err)
+		return err;
+	if (hdr->payload_len && !memchr(msg, 0, hdr->payload_len))
+		return eia_conn_bad_resp(conn, "unterminated error message", why);
+	dev_dbg_ratelimited(&conn->edev->dev, "gpud failed opcode %u: status %u: %s\n",
+			    hdr->opcode, hdr->status,
+			    hdr->payload_len ? msg : "");
+	return 0;
+}
+
+/*
+ * Read one response and complete its request. The request leaves the table
+ * as soon as its header is read, so that nobody else can complete it while
+ * its payload (D2H data in the submitter's pages) is still coming: a submit
+ * that completed never has its memory written afterwards. The payload is
+ * read within the request's deadline. Returns 0 or why the link dies.
+ */
 static int eia_rx_one(struct eia_conn *conn, const char **why)
 {
-	struct eia_device *edev = conn->edev;
 	struct eia_wire_hdr whdr;
 	struct eia_req *req;
 	struct eia_hdr hdr;
-	u64 received = 0;
-	u32 cap;
 	int err;
 
-	err = eia_sock_recv(conn->sock, &whdr, sizeof(whdr), 0, &received);
-	atomic64_add(received, &edev->bytes_received);
+	err = eia_conn_recv_buf(conn, NULL, &whdr, sizeof(whdr), why);
 	if (err)
-		return eia_rx_error(err, why);
+		return err;
 	if (eia_hdr_unpack(&whdr, &hdr))
-		return eia_rx_garbage(conn, "malformed header", why);
+		return eia_conn_bad_resp(conn, "malformed header", why);
 	if (!(hdr.flags & EIA_WIRE_F_RESPONSE))
-		return eia_rx_garbage(conn, "gpud sent a request", why);
+		return eia_conn_bad_resp(conn, "gpud sent a request", why);
 
-	req = eia_req_lookup(conn, hdr.tag);
+	req = eia_req_take(conn, hdr.tag);
 	if (!req)
-		return eia_rx_garbage(conn, "response with an unknown tag", why);
-	if (req->opcode != hdr.opcode) {
-		err = eia_rx_garbage(conn, "response opcode differs from the request", why);
-		goto out_put;
-	}
-	cap = hdr.status ? EIA_WIRE_ERRMSG_MAX : req->resp_cap;
-	if (hdr.payload_len > cap) {
-		err = eia_rx_garbage(conn, "response payload too long", why);
-		goto out_put;
-	}
-
-	received = 0;
-	err = eia_sock_recv(conn->sock, req->resp, hdr.payload_len, 0, &received);
-	atomic64_add(received, &edev->bytes_received);
-	if (err) {
-		eia_rx_error(err, why);
-		goto out_put;
-	}
-	if (hdr.status) {
-		if (hdr.payload_len && !memchr(req->resp, 0, hdr.payload_len)) {
-			err = eia_rx_garbage(conn, "unterminated error message", why);
-			goto out_put;
-		}
-		dev_dbg_ratelimited(&edev->dev, "gpud failed opcode %u: status %u: %s\n",
-				    hdr.opcode, hdr.status,
-				    hdr.payload_len ? (char *)req->resp : "");
-	}
-	eia_req_finish(conn, req, lower_32_bits(hdr.tag),
-		       hdr.status ? -EIO : 0, hdr.payload_len);
-out_put:
-	eia_req_put(req);
+		return eia_conn_bad_resp(conn, "response with an unknown tag", why);
+	if (req->opcode != hdr.opcode)
+		err = eia_conn_bad_resp(conn, "response opcode differs from the request",
+					why);
+	else if (hdr.status)
+		err = eia_rx_refusal(conn, req, &hdr, why);
+	else
+		err = req->ops->recv(conn, req, hdr.payload_len, why);
+	/* Like every request of a dying link, when the response was bad. */
+	eia_req_complete(req, err ? -ENOLINK : hdr.status ? -EIO : 0,
+			 hdr.status);
 	return err;
 }
 
@@ -809,80 +1109,162 @@ void eia_conn_start(struct eia_conn *conn)
 	queue_work(eia_wq, &conn->rx_work);
 }
 
+/**
+ * eia_conn_send() - put a request in flight
+ * @conn: the connection
+ * @req: the request, from eia_req_init(); the caller keeps its reference
+ * @vec: the message: @vec[0] is set here to the wire header, the entries
+ *	after it hold the payload
+ * @nvec: entries in @vec
+ * @payload_len: bytes of payload in @vec[1..]
+ * @timeout_ms: the response must come within this, or the link dies
+ * @wait: while the connection has EIA_MAX_INFLIGHT requests in flight,
+ *	wait (killable) for room instead of failing with -EBUSY
+ *
+ * The whole message is on the socket when this returns; the caller's
+ * buffers are free again.
+ *
+ * Return: 0 when the request is in flight, or was already failed by
+ * someone else: ->done and the completion come exactly once either way.
+ * Otherwise the request never was in flight (or is abandoned: the link is
+ * dead) and nothing more happens to it: -ENOLINK (link dead), -EBUSY,
+ * -EINTR (fatal signal), -ETIMEDOUT (gpud stopped reading) or -ENOMEM.
+ */
+int eia_conn_send(struct eia_conn *conn, struct eia_req *req,
+		  struct kvec *vec, unsigned int nvec, u32 payload_len,
+		  u32 timeout_ms, bool wait)
+{
+	struct eia_device *edev = conn->edev;
+	long timeo = msecs_to_jiffies(timeout_ms);
+	struct msghdr msg = {};
+	struct eia_wire_hdr hdr;
+	u64 sent = 0;
+	bool mine;
+	int slot;
+	int err;
+
+	slot = wait ? eia_req_add_wait(conn, req, timeo) :
+		      eia_req_add(conn, req, timeo);
+	if (slot < 0)
+		return slot;
+
+	atomic64_inc(&edev->requests);
+	if (mutex_lock_killable(&conn->tx_lock))
+		return eia_req_cancel(conn, req) ? -EINTR : 0;
+	eia_wire_hdr_init(&hdr, req->opcode, eia_tag(conn, slot), payload_len);
+	vec[0].iov_base = &hdr;
+	vec[0].iov_len = sizeof(hdr);
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, vec, nvec,
+		      sizeof(hdr) + payload_len);
+	err = eia_conn_xmit(conn, &msg, timeo, &sent);
+	mutex_unlock(&conn->tx_lock);
+	atomic64_add(sent, &edev->bytes_sent);
+
+	if (!err) {
+		eia_conn_arm_timeout(conn, max_t(long, timeo, 1));
+		return 0;
+	}
+	if (err == -EINTR)
+		return eia_req_cancel(conn, req) ? -EINTR : 0;
+
+	/* The stream may hold part of the message: the link is lost. */
+	mine = eia_req_cancel(conn, req);
+	if (err != -ETIMEDOUT)
+		err = -ENOLINK;
+	eia_conn_fail(conn, err, err == -ETIMEDOUT ?
+		      "gpud stopped reading requests" : "send failed");
+	return mine ? err : 0;
+}
+
+static int eia_call_recv(struct eia_conn *conn, struct eia_req *req, u32 len,
+			 const char **why)
+{
+	struct eia_call_req *creq = container_of(req, struct eia_call_req, req);
+	int err;
+
+	if (len > creq->resp_cap)
+		return eia_conn_bad_resp(conn, "response payload too long", why);
+	err = eia_conn_recv_buf(conn, req, creq->resp, len, why);
+	if (!err)
+		creq->resp_len = len;
+	return err;
+}
+
+static void eia_call_release(struct eia_req *req)
+{
+	kfree(container_of(req, struct eia_call_req, req));
+}
+
+static const struct eia_req_ops eia_call_ops = {
+	.recv = eia_call_recv,
+	.release = eia_call_release,
+};
+
 /*
  * Send one request on @conn and wait for its response. A timeout declares
  * the link dead; a fatal signal leaves the request to the receive worker.
  */
 static int __eia_conn_call(struct eia_conn *conn, struct eia_call *call)
 {
-	struct eia_device *edev = conn->edev;
-	long timeo = msecs_to_jiffies(call->timeout_ms);
-	unsigned long deadline = jiffies + timeo;
-	struct eia_req *req;
-	u64 sent = 0;
+	struct kvec vec[2] = {
+		[1] = { .iov_base = (void *)call->payload,
+			.iov_len = call->payload_len },
+	};
+	struct eia_call_req *creq;
 	long left;
-	int slot;
 	int err;
 
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
-	if (!req)
+	if (WARN_ON_ONCE(call->resp_cap > EIA_RESP_MAX))
+		return -EINVAL;
+	creq = kzalloc(sizeof(*creq), GFP_KERNEL);
+	if (!creq)
 		return -ENOMEM;
-	kref_init(&req->kref);
-	init_completion(&req->done);
-	req->opcode = call->opcode;
-	req->resp_cap = call->resp_cap;
+	eia_req_init(&creq->req, &eia_call_ops, call->opcode);
+	creq->resp_cap = call->resp_cap;
 
-	slot = eia_req_add(conn, req);
-	if (slot < 0) {
-		err = slot;
+	err = eia_conn_send(conn, &creq->req, vec, call->payload_len ? 2 : 1,
+			    call->payload_len, call->timeout_ms, call->wait);
+	if (err)
 		goto out_put;
-	}
 
-	atomic64_inc(&edev->requests);
-	if (mutex_lock_killable(&conn->tx_lock)) {
-		err = eia_req_abort(conn, req, slot, -EINTR);
-		goto out_put;
-	}
-	err = eia_sock_send(conn->sock, call->opcode, eia_tag(conn, slot),
-			    call->payload, call->payload_len, timeo, &sent);
-	mutex_unlock(&conn->tx_lock);
-	atomic64_add(sent, &edev->bytes_sent);
-	if (err == -EINTR) {
-		err = eia_req_abort(conn, req, slot, -EINTR);
-		goto out_put;
-	}
-	if (err) {
-		err = eia_req_abort(conn, req, slot,
-				    err == -ETIMEDOUT ? -ETIMEDOUT : -ENOLINK);
-		eia_conn_fail(conn, err, err == -ETIMEDOUT ?
-			      "gpud stopped reading requests" : "send failed");
-		goto out_put;
-	}
-
-	left = wait_for_completion_killable_timeout(&req->done,
-						    max_t(long, deadline - jiffies, 1));
+	left = wait_for_completion_killable_timeout(&creq->req.done,
+						    max_t(long, creq->req.deadline - jiffies, 1));
 	if (left > 0) {
-		err = req->result;
+		err = creq->req.result;
 	} else if (left == 0) {
-		err = eia_req_abort(conn, req, slot, -ETIMEDOUT);
-		if (err == -ETIMEDOUT)
+		if (eia_req_cancel(conn, &creq->req)) {
+			err = -ETIMEDOUT;
 			eia_conn_fail(conn, err, call->health ?
 				      "gpud did not answer a health check in time" :
 				      "gpud did not answer within the request timeout");
+		} else {
+			wait_for_completion(&creq->req.done);
+			err = creq->req.result;
+		}
 	} else {
 		/* Killed: the table keeps the request for its late response. */
 		err = -EINTR;
 	}
 	if (!err) {
-		memcpy(call->resp, req->resp, req->resp_len);
-		call->resp_len = req->resp_len;
+		memcpy(call->resp, creq->resp, creq->resp_len);
+		call->resp_len = creq->resp_len;
 	}
+	call->status = err == -EIO ? creq->req.status : 0;
 out_put:
-	eia_req_put(req);
+	eia_req_put(&creq->req);
 	return err;
 }
 
-static int eia_conn_call(struct eia_conn *conn, struct eia_call *call)
+/**
+ * eia_conn_call() - one synchronous request with a small response
+ * @conn: the connection
+ * @call: the request, and where its response goes
+ *
+ * Return: 0; -EIO when gpud refused (@call->status says why); -ENOLINK,
+ * -ETIMEDOUT, -EBUSY, -EINTR or -ENOMEM. Failures are counted in the
+ * device's errors, except -EINTR.
+ */
+int eia_conn_call(struct eia_conn *conn, struct eia_call *call)
 {
 	int err = __eia_conn_call(conn, call);
 
@@ -895,8 +1277,8 @@ static int eia_conn_call(struct eia_conn *conn, struct eia_call *call)
  * The device's connection with a reference, and its request timeout. With
  * @healthy_only, NULL unless the device is healthy (for the health check).
  */
-static struct eia_conn *eia_dev_conn_get(struct eia_device *edev,
-					 bool healthy_only, u32 *timeout_ms)
+struct eia_conn *eia_dev_conn_get(struct eia_device *edev, bool healthy_only,
+				  u32 *timeout_ms)
 {
 	struct eia_conn *conn = NULL;
 

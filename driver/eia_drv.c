@@ -70,6 +70,7 @@ void eia_dev_snapshot(struct eia_device *edev, struct eia_snapshot *snap)
 	memcpy(snap->accel_id, edev->accel_id, sizeof(snap->accel_id));
 	memcpy(snap->server, edev->server, sizeof(snap->server));
 	spin_unlock(&edev->lock);
+	snap->memory_used = atomic64_read(&edev->memory_used);
 }
 
 bool eia_dev_detached(struct eia_device *edev)
@@ -342,6 +343,8 @@ static int eia_dev_reconnect(struct eia_device *edev, struct eia_conn *conn,
 	eia_conn_start(conn);
 	eia_conn_stop(old, -ENOLINK);
 	eia_conn_put(old);
+	/* gpud frees the old connection's contexts; the new one has none. */
+	atomic64_set(&edev->memory_used, 0);
 
 	if (strcmp(old_id, grant.accel_id))
 		dev_info(&edev->dev, "gpud granted accelerator %s in place of %s\n",

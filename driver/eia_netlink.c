@@ -56,7 +56,8 @@ int eia_nl_fill_dev(struct sk_buff *skb, struct eia_device *edev, u32 portid,
 	    nla_put_u32(skb, EIA_ATTR_TIMEOUT_MS, snap.timeout_ms) ||
 	    nla_put_u64_64bit(skb, EIA_ATTR_MEMORY_TOTAL, snap.memory_total,
 			      EIA_ATTR_PAD) ||
-	    nla_put_u64_64bit(skb, EIA_ATTR_MEMORY_USED, 0, EIA_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, EIA_ATTR_MEMORY_USED, snap.memory_used,
+			      EIA_ATTR_PAD) ||
 	    nla_put_u32(skb, EIA_ATTR_FP32_MTFLOPS, snap.fp32_mtflops) ||
 	    nla_put_u32(skb, EIA_ATTR_FP16_MTFLOPS, snap.fp16_mtflops) ||
 	    nla_put_u64_64bit(skb, EIA_ATTR_REQUESTS,

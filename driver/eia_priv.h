@@ -7,17 +7,20 @@
  *
  *   eia_devs_lock          (mutex, eia_drv.c) the index -> device registry
  *   eia_device.cfg_lock    (mutex) attach/reconfigure/detach of one device
+ *   eia_file.lock          (mutex) the submits of one file, its context
  *   eia_conn.tx_lock       (mutex) one message on the socket at a time
  *   eia_device.lock,
  *   eia_conn.lock          (spinlocks) never held together
  *
- * Workers (receive work, health check) never take a mutex above tx_lock, so
- * the configuration paths may wait for them while holding cfg_lock.
+ * Workers (receive work, health check, timeouts, the end of an interrupted
+ * send, context destruction) never take a mutex above tx_lock, so the
+ * configuration paths may wait for them while holding cfg_lock.
  */
 #ifndef _EIA_PRIV_H
 #define _EIA_PRIV_H
 
 #include <linux/atomic.h>
+#include <linux/bitmap.h>
 #include <linux/cdev.h>
 #include <linux/completion.h>
 #include <linux/device.h>
@@ -26,8 +29,10 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
+#include <linux/uio.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <net/netlink.h>
 
@@ -65,7 +70,8 @@ struct eia_grant {
 /**
  * struct eia_conn - one TCP (or kTLS) connection to gpud
  * @kref: held by the device while the connection is its current one, by
- *	the receive work while it runs and by every request being submitted
+ *	the receive work while it runs, by the timeout work while queued and
+ *	by every request being submitted
  * @sock: the socket; the connection holds a reference to its file from
  *	creation to release, so the socket outlives every user of @conn
  * @edev: the device, set by eia_conn_bind() with a device reference that
@@ -75,11 +81,20 @@ struct eia_grant {
  * @saved_sndtimeo: the socket's send timeout before we took it
  * @saved_rcvtimeo: the socket's receive timeout before we took it
  * @tx_lock: serialises whole messages on @sock
- * @lock: protects @reqs and @dead
- * @reqs: slot -> struct eia_req in flight
+ * @lock: protects @reqs, @used, @next_slot, @nreqs and @dead, and the
+ *	arming of @timeout_work
+ * @reqs: slot -> struct eia_req in flight, where @used has the slot's bit
+ * @used: the slots in use
+ * @next_slot: where the search for a free slot starts: slots go round, so
+ *	that a tag is not reused at once
+ * @nreqs: slots in use, at most EIA_MAX_INFLIGHT
  * @dead: set once, when the connection fails or is stopped; no request is
- *	added afterwards and all that were in flight have been failed
+ *	added afterwards and all that were in the table have been failed (the
+ *	one whose response the receive worker is reading, it fails itself)
+ * @room_wait: submitters waiting for @nreqs to drop below EIA_MAX_INFLIGHT
  * @rx_work: the receive worker
+ * @timeout_work: fails the link when a request outlives its deadline; holds
+ *	a connection reference while queued; armed only while not @dead
  * @node: in the list of all connections (one socket, one connection)
  */
 struct eia_conn {
@@ -91,10 +106,96 @@ struct eia_conn {
 	long saved_rcvtimeo;
 	struct mutex tx_lock;	/* see the kernel-doc above */
 	spinlock_t lock;	/* see the kernel-doc above */
-	struct idr reqs;
+	struct eia_req *reqs[EIA_MAX_INFLIGHT];
+	DECLARE_BITMAP(used, EIA_MAX_INFLIGHT);
+	unsigned int next_slot;
+	unsigned int nreqs;
 	bool dead;
+	wait_queue_head_t room_wait;
 	struct work_struct rx_work;
+	struct delayed_work timeout_work;
 	struct list_head node;
+};
+
+struct eia_req;
+
+/**
+ * struct eia_req_ops - what differs between kinds of request
+ * @recv: read the payload of a successful response (status 0), @len bytes,
+ *	in the receive worker, which has taken the request out of the table.
+ *	Returns 0, or a negative errno with @why set: the connection is then
+ *	dead and the request fails with -ENOLINK.
+ * @done: optional; the request has its result. Called exactly once, by
+ *	whoever took the request out of the table, in process context with no
+ *	lock held, before the request's completion is signalled.
+ * @release: free the request, on its last reference; process context
+ */
+struct eia_req_ops {
+	int (*recv)(struct eia_conn *conn, struct eia_req *req, u32 len,
+		    const char **why);
+	void (*done)(struct eia_req *req);
+	void (*release)(struct eia_req *req);
+};
+
+/**
+ * struct eia_req - one request to gpud
+ * @kref: the submitter's reference, and the request table's while the
+ *	request is in it. Whoever removes the request from the table (the
+ *	receive worker, as soon as the response's header names it; a
+ *	submitter giving up; the timeout work; the link-death path) sets
+ *	@result, calls ->done, completes @done and drops the table's
+ *	reference. The last reference may be dropped by any of them, so
+ *	->release must not need the submitter.
+ * @done: completed once, with @result set
+ * @ops: the kind of request
+ * @node: on a list of requests being failed together
+ * @deadline: jiffies by which the response must have come
+ * @slot: index in the table, the low half of the tag
+ * @opcode: what the response must echo
+ * @status: gpud's status when @result is -EIO
+ * @result: 0 or a negative errno
+ *
+ * A request lives on the heap so that a submitter killed by a signal can
+ * leave it in the table: its late response is then read and dropped (and
+ * any user pages it holds released) instead of looking like an unknown tag.
+ */
+struct eia_req {
+	struct kref kref;
+	struct completion done;
+	const struct eia_req_ops *ops;
+	struct list_head node;
+	unsigned long deadline;
+	u32 slot;
+	u16 opcode;
+	u32 status;
+	int result;
+};
+
+/**
+ * struct eia_call - one synchronous request with a small fixed response
+ * @health: a health check (its timeout says so in the log)
+ * @wait: wait for room in the request table (killable) rather than fail
+ *	with -EBUSY
+ * @opcode: enum eia_wire_opcode
+ * @payload: request payload
+ * @payload_len: its length
+ * @resp: where the response payload goes
+ * @resp_cap: longest response payload accepted (at most EIA_RESP_MAX)
+ * @resp_len: Out: length of the response payload
+ * @status: Out: gpud's status when the call returned -EIO
+ * @timeout_ms: how long to wait for the response
+ */
+struct eia_call {
+	bool health;
+	bool wait;
+	u16 opcode;
+	const void *payload;
+	u32 payload_len;
+	void *resp;
+	u32 resp_cap;
+	u32 resp_len;
+	u32 status;
+	u32 timeout_ms;
 };
 
 /**
@@ -121,6 +222,7 @@ struct eia_conn {
  * @fp32_mtflops: FP32 share granted
  * @fp16_mtflops: FP16 share granted
  * @max_payload: largest request payload gpud accepts
+ * @memory_used: device memory in use, as gpud last reported it (atomic)
  * @health_work: the periodic health check
  * @requests: requests sent, health checks included
  * @errors: requests that failed
@@ -144,6 +246,7 @@ struct eia_device {
 	u32 fp32_mtflops;
 	u32 fp16_mtflops;
 	u32 max_payload;
+	atomic64_t memory_used;
 	struct delayed_work health_work;
 	atomic64_t requests;
 	atomic64_t errors;
@@ -156,11 +259,28 @@ static inline struct eia_device *to_eia_device(struct device *dev)
 	return container_of(dev, struct eia_device, dev);
 }
 
+/**
+ * struct eia_file - one open file of /dev/eiaN: a context
+ * @edev: the device, with a reference held until release
+ * @lock: serialises the file's submits, so that they reach the wire in the
+ *	order they were made, and the creation of its context
+ * @ctx: the context's id on gpud; 0 until the first submit creates it
+ * @ctx_gen: generation of the connection the context lives on: the context
+ *	dies with that connection
+ */
+struct eia_file {
+	struct eia_device *edev;
+	struct mutex lock;	/* see the kernel-doc above */
+	u64 ctx;
+	u32 ctx_gen;
+};
+
 /* A consistent copy of a device's state, for sysfs, netlink and ioctls. */
 struct eia_snapshot {
 	enum eia_status status;
 	u32 timeout_ms;
 	u64 memory_total;
+	u64 memory_used;
 	u32 fp32_mtflops;
 	u32 fp16_mtflops;
 	char type[EIA_TYPE_NAME_MAX];
@@ -197,6 +317,20 @@ void eia_conn_start(struct eia_conn *conn);
 void eia_conn_stop(struct eia_conn *conn, int err);
 bool eia_conn_is_dead(struct eia_conn *conn);
 void eia_conn_put(struct eia_conn *conn);
+struct eia_conn *eia_dev_conn_get(struct eia_device *edev, bool healthy_only,
+				  u32 *timeout_ms);
+void eia_req_init(struct eia_req *req, const struct eia_req_ops *ops,
+		  u16 opcode);
+void eia_req_get(struct eia_req *req);
+void eia_req_put(struct eia_req *req);
+int eia_conn_send(struct eia_conn *conn, struct eia_req *req,
+		  struct kvec *vec, unsigned int nvec, u32 payload_len,
+		  u32 timeout_ms, bool wait);
+int eia_conn_call(struct eia_conn *conn, struct eia_call *call);
+int eia_conn_recv(struct eia_conn *conn, const struct eia_req *req,
+		  struct iov_iter *iter, const char **why);
+int eia_conn_bad_resp(struct eia_conn *conn, const char *what,
+		      const char **why);
 int eia_dev_ping(struct eia_device *edev, u64 cookie, u32 delay_ms,
 		 u64 *rtt_ns);
 void eia_health_work(struct work_struct *work);
@@ -211,6 +345,14 @@ void eia_nl_event(struct eia_device *edev, u8 cmd);
 
 /* eia_cdev.c */
 extern const struct file_operations eia_fops;
+
+/* eia_submit.c: contexts and the submit core */
+struct eia_submit;
+struct io_uring_cmd;
+void eia_file_destroy_ctx(struct eia_file *efile);
+int eia_submit_ioctl(struct eia_file *efile, struct eia_submit *args);
+int eia_submit_uring(struct eia_file *efile, struct io_uring_cmd *ioucmd,
+		     unsigned int issue_flags);
 
 /* eia_sysfs.c */
 extern const struct attribute_group *eia_dev_groups[];

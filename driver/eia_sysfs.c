@@ -82,11 +82,13 @@ static ssize_t memory_total_bytes_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(memory_total_bytes);
 
-/* Nothing allocates device memory yet. */
 static ssize_t memory_used_bytes_show(struct device *dev,
 				      struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "0\n");
+	struct eia_snapshot snap;
+
+	eia_snap(dev, &snap);
+	return sysfs_emit(buf, "%llu\n", snap.memory_used);
 }
 static DEVICE_ATTR_RO(memory_used_bytes);
 

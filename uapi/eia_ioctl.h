@@ -76,6 +76,7 @@ struct eia_ping {
  * @failed: Out (EIA_IOCTL_SUBMIT only): index of the first command that
  *	failed, or EIA_SUBMIT_NONE_FAILED
  * @pad: In: must be zero
+ * @reserved: In: must be zero
  *
  * The source of every COPY_H2D is read, and the destination of every
  * COPY_D2H pinned, when the buffer is submitted; D2H data is in place when

@@ -797,8 +797,9 @@ bool eia_gpud_listening(void)
 
 static pid_t gpud_pid(void)
 {
-	char path[64], comm[32] = "";
+	char path[64], argv0[256] = "";
 	FILE *f = fopen(EIA_GPUD_PIDFILE, "re");
+	const char *base;
 	int pid = -1;
 	ssize_t n;
 	int fd;
@@ -810,14 +811,23 @@ static pid_t gpud_pid(void)
 	fclose(f);
 	if (pid < 0)
 		return pid;
-	/* A stale pid file must not make us signal some other process. */
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	/*
+	 * A stale pid file must not make us signal some other process. Its
+	 * argv[0], not its comm: gpud may execute itself again through
+	 * /proc/self/exe, which names it "exe".
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -ESRCH;
-	n = read(fd, comm, sizeof(comm) - 1);
+	n = read(fd, argv0, sizeof(argv0) - 1);
 	close(fd);
-	if (n <= 0 || strncmp(comm, "gpud", 4))
+	if (n <= 0)
+		return -ESRCH;
+	argv0[n] = '\0';
+	base = strrchr(argv0, '/');
+	base = base ? base + 1 : argv0;
+	if (strcmp(base, "gpud"))
 		return -ESRCH;
 	return pid;
 }
@@ -1207,4 +1217,244 @@ int eia_wait_requests(struct eia_nl *nl, uint32_t index, uint64_t requests, int 
 			return -ETIMEDOUT;
 		eia_sleep_ms(10);
 	}
+}
+
+/* ---- command buffers ------------------------------------------------------ */
+
+int eia_cbuf_init(struct eia_cbuf *cb, size_t cap)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->buf = aligned_alloc(EIA_CB_ALIGN, (cap + EIA_CB_ALIGN - 1) & ~(size_t)(EIA_CB_ALIGN - 1));
+	if (!cb->buf)
+		return -ENOMEM;
+	cb->cap = cap;
+	return 0;
+}
+
+void eia_cbuf_fini(struct eia_cbuf *cb)
+{
+	free(cb->buf);
+	memset(cb, 0, sizeof(*cb));
+}
+
+void eia_cbuf_reset(struct eia_cbuf *cb)
+{
+	cb->len = 0;
+	cb->ncmds = 0;
+}
+
+void *eia_cbuf_add(struct eia_cbuf *cb, uint16_t op, uint32_t size)
+{
+	struct eia_cb_hdr *hdr;
+
+	if (size % EIA_CB_ALIGN || size > cb->cap - cb->len)
+		return NULL;
+	hdr = (struct eia_cb_hdr *)((char *)cb->buf + cb->len);
+	memset(hdr, 0, size);
+	hdr->op = op;
+	hdr->size = size;
+	cb->len += size;
+	cb->ncmds++;
+	return hdr;
+}
+
+struct eia_cb_mem_alloc *eia_cbuf_alloc(struct eia_cbuf *cb, uint64_t bytes)
+{
+	struct eia_cb_mem_alloc *c = eia_cbuf_add(cb, EIA_CB_MEM_ALLOC, sizeof(*c));
+
+	if (c)
+		c->bytes = bytes;
+	return c;
+}
+
+struct eia_cb_mem_free *eia_cbuf_free(struct eia_cbuf *cb, uint64_t handle)
+{
+	struct eia_cb_mem_free *c = eia_cbuf_add(cb, EIA_CB_MEM_FREE, sizeof(*c));
+
+	if (c)
+		c->handle = handle;
+	return c;
+}
+
+static struct eia_cb_copy *cbuf_copy(struct eia_cbuf *cb, uint16_t op, uint64_t dst,
+				     uint64_t dst_offset, uint64_t src, uint64_t src_offset,
+				     uint64_t bytes)
+{
+	struct eia_cb_copy *c = eia_cbuf_add(cb, op, sizeof(*c));
+
+	if (c) {
+		c->dst = dst;
+		c->dst_offset = dst_offset;
+		c->src = src;
+		c->src_offset = src_offset;
+		c->bytes = bytes;
+	}
+	return c;
+}
+
+struct eia_cb_copy *eia_cbuf_h2d(struct eia_cbuf *cb, uint64_t dst, uint64_t dst_offset,
+				 const void *src, uint64_t bytes)
+{
+	return cbuf_copy(cb, EIA_CB_COPY_H2D, dst, dst_offset, (uintptr_t)src, 0, bytes);
+}
+
+struct eia_cb_copy *eia_cbuf_d2h(struct eia_cbuf *cb, void *dst, uint64_t src,
+				 uint64_t src_offset, uint64_t bytes)
+{
+	return cbuf_copy(cb, EIA_CB_COPY_D2H, (uintptr_t)dst, 0, src, src_offset, bytes);
+}
+
+struct eia_cb_copy *eia_cbuf_d2d(struct eia_cbuf *cb, uint64_t dst, uint64_t dst_offset,
+				 uint64_t src, uint64_t src_offset, uint64_t bytes)
+{
+	return cbuf_copy(cb, EIA_CB_COPY_D2D, dst, dst_offset, src, src_offset, bytes);
+}
+
+struct eia_cb_memset *eia_cbuf_memset(struct eia_cbuf *cb, uint64_t dst, uint64_t dst_offset,
+				      uint64_t bytes, uint32_t value)
+{
+	struct eia_cb_memset *c = eia_cbuf_add(cb, EIA_CB_MEMSET, sizeof(*c));
+
+	if (c) {
+		c->dst = dst;
+		c->dst_offset = dst_offset;
+		c->bytes = bytes;
+		c->value = value;
+	}
+	return c;
+}
+
+struct eia_cb_fence *eia_cbuf_fence(struct eia_cbuf *cb, uint64_t value)
+{
+	struct eia_cb_fence *c = eia_cbuf_add(cb, EIA_CB_FENCE, sizeof(*c));
+
+	if (c)
+		c->value = value;
+	return c;
+}
+
+struct eia_cb_launch_op *eia_cbuf_launch(struct eia_cbuf *cb, uint32_t op, uint16_t ninputs,
+					 uint16_t noutputs, const struct eia_cb_tensor *tensors,
+					 const void *attr, uint32_t attr_size)
+{
+	size_t ntensors = (size_t)ninputs + noutputs;
+	size_t size = sizeof(struct eia_cb_launch_op) + ntensors * sizeof(*tensors) +
+		      ((attr_size + EIA_CB_ALIGN - 1) & ~(size_t)(EIA_CB_ALIGN - 1));
+	struct eia_cb_launch_op *l;
+	char *p;
+
+	if (size > UINT32_MAX)
+		return NULL;
+	l = eia_cbuf_add(cb, EIA_CB_LAUNCH_OP, (uint32_t)size);
+	if (!l)
+		return NULL;
+	l->op = op;
+	l->ninputs = ninputs;
+	l->noutputs = noutputs;
+	l->attr_size = attr_size;
+	p = (char *)(l + 1);
+	if (ntensors)
+		memcpy(p, tensors, ntensors * sizeof(*tensors));
+	if (attr_size)
+		memcpy(p + ntensors * sizeof(*tensors), attr, attr_size);
+	return l;
+}
+
+struct eia_cb_tensor eia_tensor(uint64_t handle, uint64_t offset, uint32_t dtype,
+				uint32_t ndim, const int64_t *dims)
+{
+	struct eia_cb_tensor t = { .handle = handle, .offset = offset, .dtype = dtype,
+				   .ndim = ndim };
+	uint32_t i;
+
+	for (i = 0; i < ndim && i < EIA_CB_MAX_DIMS; i++)
+		t.dims[i] = dims[i];
+	return t;
+}
+
+struct eia_submit eia_cbuf_submit_args(const struct eia_cbuf *cb, struct eia_cb_result *results)
+{
+	return (struct eia_submit){
+		.cmds = (uintptr_t)cb->buf,
+		.cmds_bytes = (uint32_t)cb->len,
+		.ncmds = cb->ncmds,
+		.results = (uintptr_t)results,
+	};
+}
+
+int eia_submit_cbuf(int fd, const struct eia_cbuf *cb, struct eia_cb_result *results,
+		    uint32_t *failed)
+{
+	struct eia_submit s = eia_cbuf_submit_args(cb, results);
+	int ret = ioctl(fd, EIA_IOCTL_SUBMIT, &s) ? -errno : 0;
+
+	if (failed)
+		*failed = s.failed;
+	return ret;
+}
+
+/* One command through EIA_IOCTL_SUBMIT; its result in @res. */
+static int submit_one(int fd, uint16_t op, uint64_t arg, struct eia_cb_result *res)
+{
+	uint64_t buf[2];
+	struct eia_cbuf cb = { .buf = buf, .cap = sizeof(buf) };
+	struct eia_cb_mem_alloc *c = eia_cbuf_add(&cb, op, sizeof(buf));
+
+	c->bytes = arg;		/* MEM_ALLOC's bytes, MEM_FREE's handle */
+	return eia_submit_cbuf(fd, &cb, res, NULL);
+}
+
+int eia_mem_alloc(int fd, uint64_t bytes, uint64_t *handle)
+{
+	struct eia_cb_result res = { 0 };
+	int ret = submit_one(fd, EIA_CB_MEM_ALLOC, bytes, &res);
+
+	if (!ret)
+		*handle = res.value;
+	return ret;
+}
+
+int eia_mem_free(int fd, uint64_t handle)
+{
+	struct eia_cb_result res;
+
+	return submit_one(fd, EIA_CB_MEM_FREE, handle, &res);
+}
+
+int eia_wait_memory_used(const char *dev, uint64_t want, int timeout_ms)
+{
+	int64_t deadline = eia_now_ms() + timeout_ms;
+	uint64_t used;
+	int ret;
+
+	for (;;) {
+		ret = eia_sysfs_u64(dev, "memory_used_bytes", &used);
+		if (ret)
+			return ret;
+		if (used == want)
+			return 0;
+		if (eia_now_ms() >= deadline)
+			return -ETIMEDOUT;
+		eia_sleep_ms(20);
+	}
+}
+
+int eia_vmstat(const char *name, uint64_t *val)
+{
+	char line[128], key[64];
+	unsigned long long v;
+	FILE *f = fopen("/proc/vmstat", "re");
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %llu", key, &v) == 2 && !strcmp(key, name)) {
+			*val = v;
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
 }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eia_cmdbuf.h"
 #include "eia_ioctl.h"
 #include "eia_netlink.h"
 #include "eia_wire.h"
@@ -215,6 +216,58 @@ int eia_wait_requests(struct eia_nl *nl, uint32_t index, uint64_t requests, int 
 
 int64_t eia_now_ms(void);
 void eia_sleep_ms(int ms);
+
+/*
+ * A command buffer being built (uapi/eia_cmdbuf.h). Each eia_cbuf_*() appends
+ * one command and returns it, so that a test can spoil a field; NULL when
+ * the buffer is full.
+ */
+struct eia_cbuf {
+	uint64_t *buf;		/* EIA_CB_ALIGN-aligned */
+	size_t len;		/* bytes used */
+	size_t cap;
+	uint32_t ncmds;
+};
+
+int eia_cbuf_init(struct eia_cbuf *cb, size_t cap);
+void eia_cbuf_fini(struct eia_cbuf *cb);
+void eia_cbuf_reset(struct eia_cbuf *cb);
+/* A zeroed command of @size bytes with its header filled in. */
+void *eia_cbuf_add(struct eia_cbuf *cb, uint16_t op, uint32_t size);
+struct eia_cb_mem_alloc *eia_cbuf_alloc(struct eia_cbuf *cb, uint64_t bytes);
+struct eia_cb_mem_free *eia_cbuf_free(struct eia_cbuf *cb, uint64_t handle);
+struct eia_cb_copy *eia_cbuf_h2d(struct eia_cbuf *cb, uint64_t dst, uint64_t dst_offset,
+				 const void *src, uint64_t bytes);
+struct eia_cb_copy *eia_cbuf_d2h(struct eia_cbuf *cb, void *dst, uint64_t src,
+				 uint64_t src_offset, uint64_t bytes);
+struct eia_cb_copy *eia_cbuf_d2d(struct eia_cbuf *cb, uint64_t dst, uint64_t dst_offset,
+				 uint64_t src, uint64_t src_offset, uint64_t bytes);
+struct eia_cb_memset *eia_cbuf_memset(struct eia_cbuf *cb, uint64_t dst, uint64_t dst_offset,
+				      uint64_t bytes, uint32_t value);
+struct eia_cb_fence *eia_cbuf_fence(struct eia_cbuf *cb, uint64_t value);
+/* LAUNCH_OP: @tensors holds the inputs then the outputs. */
+struct eia_cb_launch_op *eia_cbuf_launch(struct eia_cbuf *cb, uint32_t op, uint16_t ninputs,
+					 uint16_t noutputs, const struct eia_cb_tensor *tensors,
+					 const void *attr, uint32_t attr_size);
+/* A tensor description of @ndim dimensions from @dims. */
+struct eia_cb_tensor eia_tensor(uint64_t handle, uint64_t offset, uint32_t dtype,
+				uint32_t ndim, const int64_t *dims);
+
+/* The struct eia_submit of @cb. */
+struct eia_submit eia_cbuf_submit_args(const struct eia_cbuf *cb, struct eia_cb_result *results);
+/*
+ * EIA_IOCTL_SUBMIT of @cb: 0 or -errno (the failing command's status or the
+ * submit's error). @results (cb->ncmds entries) and @failed may be NULL.
+ */
+int eia_submit_cbuf(int fd, const struct eia_cbuf *cb, struct eia_cb_result *results,
+		    uint32_t *failed);
+/* One MEM_ALLOC / MEM_FREE through EIA_IOCTL_SUBMIT. */
+int eia_mem_alloc(int fd, uint64_t bytes, uint64_t *handle);
+int eia_mem_free(int fd, uint64_t handle);
+/* Polls sysfs memory_used_bytes until it reads @want; 0 or -ETIMEDOUT. */
+int eia_wait_memory_used(const char *dev, uint64_t want, int timeout_ms);
+/* A counter of /proc/vmstat. */
+int eia_vmstat(const char *name, uint64_t *val);
 
 /* The default accelerator types of DESIGN.md. */
 struct eia_default_type {

@@ -97,6 +97,7 @@ static int eia_ioctl_info(struct eia_file *efile, void *arg)
 	info->timeout_ms = snap.timeout_ms;
 	strscpy_pad(info->type, snap.type, sizeof(info->type));
 	strscpy_pad(info->accel_id, snap.accel_id, sizeof(info->accel_id));
+	info->max_payload = snap.max_payload;
 	return 0;
 }
 

@@ -66,6 +66,7 @@ void eia_dev_snapshot(struct eia_device *edev, struct eia_snapshot *snap)
 	snap->memory_total = edev->memory_total;
 	snap->fp32_mtflops = edev->fp32_mtflops;
 	snap->fp16_mtflops = edev->fp16_mtflops;
+	snap->max_payload = edev->max_payload;
 	memcpy(snap->type, edev->type, sizeof(snap->type));
 	memcpy(snap->accel_id, edev->accel_id, sizeof(snap->accel_id));
 	memcpy(snap->server, edev->server, sizeof(snap->server));

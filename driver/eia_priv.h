@@ -283,6 +283,7 @@ struct eia_snapshot {
 	u64 memory_used;
 	u32 fp32_mtflops;
 	u32 fp16_mtflops;
+	u32 max_payload;
 	char type[EIA_TYPE_NAME_MAX];
 	char accel_id[EIA_ACCEL_ID_MAX];
 	char server[EIA_SERVER_NAME_MAX];

@@ -33,6 +33,9 @@
  * @timeout_ms: per-request timeout
  * @type: accelerator type, NUL-terminated
  * @accel_id: accelerator id, NUL-terminated
+ * @max_payload: largest wire payload gpud accepts (granted in HELLO);
+ *	struct eia_submit says what must fit in it
+ * @reserved: zero
  */
 struct eia_dev_info {
 	__u32 index;
@@ -45,6 +48,8 @@ struct eia_dev_info {
 	__u32 timeout_ms;
 	char type[EIA_TYPE_NAME_MAX];
 	char accel_id[EIA_ACCEL_ID_MAX];
+	__u32 max_payload;
+	__u32 reserved;
 };
 
 /**

@@ -33,12 +33,6 @@ _Static_assert(EIA_SUBMIT_NONE_FAILED == EIA_WIRE_NONE_FAILED, "none-failed mark
 #define EIA_TCP_DEFAULT_TIMEOUT_MS	60000
 #define EIA_TCP_DEFAULT_TYPE	"eia2.medium"
 
-/*
- * The request budget assumed for eia.ko devices: EIA_IOCTL_INFO does not
- * report the max_payload gpud granted, and gpud grants the wire maximum.
- */
-#define EIA_KERNEL_MAX_PAYLOAD	EIA_WIRE_MAX_PAYLOAD
-
 enum eia_dev_kind {
 	EIA_DEV_KERNEL = EIA_TRANSPORT_KERNEL,
 	EIA_DEV_TCP = EIA_TRANSPORT_TCP,

@@ -33,7 +33,13 @@ int eia_kernel_open(struct eiaDevice *dev, const char *path)
 		dev->fd = -1;
 		return err;
 	}
-	dev->max_payload = EIA_KERNEL_MAX_PAYLOAD;
+	/* What gpud granted; eia.ko checked it against the protocol's bounds. */
+	if (!info.max_payload || info.max_payload > EIA_WIRE_MAX_PAYLOAD) {
+		close(dev->fd);
+		dev->fd = -1;
+		return -EPROTO;
+	}
+	dev->max_payload = info.max_payload;
 	return 0;
 }
 

@@ -60,6 +60,9 @@ TEST_F(dev, info_matches_get)
 	ASSERT_NE(NULL, memchr(info.accel_id, '\0', sizeof(info.accel_id)));
 	EXPECT_STREQ("eia2.medium", info.type);
 	EXPECT_STREQ(g.accel_id, info.accel_id);
+	/* What gpud grants (Documentation/gpud.rst), and the reserved word zeroed. */
+	EXPECT_EQ(EIA_WIRE_MAX_PAYLOAD, info.max_payload);
+	EXPECT_EQ(0, info.reserved);
 }
 
 TEST_F(dev, ping_echoes_cookie)

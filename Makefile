@@ -58,10 +58,15 @@ bench: all
 	$(TOP)/bench/run-vm
 
 install: module userspace gpud
-	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_DIR=extra modules_install
-	depmod -a $(KVER)
+	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_DIR=extra INSTALL_MOD_PATH=$(DESTDIR) modules_install
+	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
 	install -D -m 0755 $(O)/bin/eia $(DESTDIR)/usr/local/bin/eia
 	install -D -m 0755 $(O)/bin/gpud $(DESTDIR)/usr/local/sbin/gpud
+	install -D -m 0644 userspace/include/eia.h $(DESTDIR)/usr/local/include/eia.h
+	install -D -m 0644 uapi/eia_ops.h $(DESTDIR)/usr/local/include/eia_ops.h
+	install -D -m 0644 $(O)/lib/libeia.a $(DESTDIR)/usr/local/lib/libeia.a
+	install -D -m 0755 $(O)/lib/libeia.so.1 $(DESTDIR)/usr/local/lib/libeia.so.1
+	ln -sf libeia.so.1 $(DESTDIR)/usr/local/lib/libeia.so
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean

@@ -13,6 +13,11 @@
  */
 #include "backend.h"
 
+/* Device memory is host memory of gpud's, this aligned. */
+#define GPUD_CPU_MEM_ALIGN	64
+/* Copies and fills up to this size run on the caller; larger ones on the pool. */
+#define GPUD_CPU_INLINE_BYTES	(64u << 10)
+
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -27,9 +32,8 @@
 /* One pool task of a bulk copy or fill. */
 #define CPU_CHUNK_BYTES		(256u << 10)
 
-static atomic_uint_fast64_t mem_in_use;
-
-static int cpu_probe(struct gpud_capacity *cap, char *err, size_t errlen)
+static int cpu_probe(struct gpud_engine *eng, struct gpud_capacity *cap,
+		     char *err, size_t errlen)
 {
 	long pages = sysconf(_SC_PHYS_PAGES);
 	long pagesize = sysconf(_SC_PAGESIZE);
@@ -42,30 +46,30 @@ static int cpu_probe(struct gpud_capacity *cap, char *err, size_t errlen)
 	cap->memory_bytes = (uint64_t)pages * (uint64_t)pagesize / 2;
 	cap->fp32_mtflops = CPU_FP32_MTFLOPS;
 	cap->fp16_mtflops = CPU_FP16_MTFLOPS;
+	(void)eng;
 	return 0;
 }
-
-const struct gpud_backend gpud_backend_cpu = {
-	.name = "cpu",
-	.probe = cpu_probe,
-};
 
 static bool mapped(uint64_t bytes)
 {
 	return bytes >= GPUD_CPU_INLINE_BYTES;
 }
 
-void *gpud_cpu_mem_alloc(uint64_t bytes)
+/* Never another client's old data: the memory comes zeroed. */
+static int cpu_mem_alloc(struct gpud_engine *eng, struct gpud_queue *q,
+			 uint64_t bytes, void **dev)
 {
 	void *p;
 
+	(void)eng;
+	(void)q;
 	if (!bytes || bytes > SIZE_MAX - GPUD_CPU_MEM_ALIGN)
-		return NULL;
+		return -ENOMEM;
 	if (mapped(bytes)) {
 		p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
-			return NULL;
+			return -ENOMEM;
 	} else {
 		/* aligned_alloc() wants a multiple of the alignment. */
 		size_t size = ((size_t)bytes + GPUD_CPU_MEM_ALIGN - 1) &
@@ -73,27 +77,22 @@ void *gpud_cpu_mem_alloc(uint64_t bytes)
 
 		p = aligned_alloc(GPUD_CPU_MEM_ALIGN, size);
 		if (!p)
-			return NULL;
+			return -ENOMEM;
 		memset(p, 0, size);
 	}
-	atomic_fetch_add(&mem_in_use, bytes);
-	return p;
+	*dev = p;
+	return 0;
 }
 
-void gpud_cpu_mem_free(void *p, uint64_t bytes)
+static void cpu_mem_free(struct gpud_engine *eng, struct gpud_queue *q,
+			 void *p, uint64_t bytes)
 {
-	if (!p)
-		return;
+	(void)eng;
+	(void)q;
 	if (mapped(bytes))
 		munmap(p, (size_t)bytes);
 	else
 		free(p);
-	atomic_fetch_sub(&mem_in_use, bytes);
-}
-
-uint64_t gpud_cpu_mem_in_use(void)
-{
-	return atomic_load(&mem_in_use);
 }
 
 struct bulk {
@@ -134,8 +133,13 @@ static bool overlap(const void *a, const void *b, uint64_t n)
 	return x < y + n && y < x + n;
 }
 
-/* Tasks that cannot fail: eia_pool_run() returns 0. */
-void gpud_cpu_copy(struct eia_pool *pool, void *dst, const void *src, uint64_t bytes)
+/*
+ * memmove() and memset() of device memory. Sizes over GPUD_CPU_INLINE_BYTES
+ * are split over the pool's workers (an overlapping move runs as one task),
+ * so that bulk data work stays within gpud's share of cores. The tasks
+ * cannot fail: eia_pool_run() returns 0.
+ */
+static void cpu_copy(struct eia_pool *pool, void *dst, const void *src, uint64_t bytes)
 {
 	struct bulk b = { .dst = dst, .src = src, .bytes = bytes };
 
@@ -148,8 +152,10 @@ void gpud_cpu_copy(struct eia_pool *pool, void *dst, const void *src, uint64_t b
 			     bulk_task, &b);
 }
 
-void gpud_cpu_fill(struct eia_pool *pool, void *dst, int value, uint64_t bytes)
+static int cpu_fill(struct gpud_engine *eng, struct gpud_queue *q, void *dst,
+		    uint8_t value, uint64_t bytes)
 {
+	struct eia_pool *pool = eng->pool;
 	struct bulk b = { .dst = dst, .value = value, .bytes = bytes };
 
 	if (bytes <= GPUD_CPU_INLINE_BYTES)
@@ -157,4 +163,67 @@ void gpud_cpu_fill(struct eia_pool *pool, void *dst, int value, uint64_t bytes)
 	else
 		eia_pool_run(pool, (size_t)((bytes + CPU_CHUNK_BYTES - 1) / CPU_CHUNK_BYTES),
 			     bulk_task, &b);
+	(void)q;
+	return 0;
 }
+
+static int cpu_copy_h2d(struct gpud_engine *eng, struct gpud_queue *q,
+			void *dev, const void *host, uint64_t bytes)
+{
+	(void)q;
+	cpu_copy(eng->pool, dev, host, bytes);
+	return 0;
+}
+
+static int cpu_copy_d2h(struct gpud_engine *eng, struct gpud_queue *q,
+			void *host, const void *dev, uint64_t bytes)
+{
+	(void)q;
+	cpu_copy(eng->pool, host, dev, bytes);
+	return 0;
+}
+
+static int cpu_queue_open(struct gpud_engine *eng, struct gpud_queue **q)
+{
+	(void)eng;
+	*q = NULL;	/* work runs when it is submitted */
+	return 0;
+}
+
+static void cpu_queue_close(struct gpud_engine *eng, struct gpud_queue *q)
+{
+	(void)eng;
+	(void)q;
+}
+
+static int cpu_run_op(struct gpud_engine *eng, struct gpud_queue *q, uint32_t op,
+		      const void *attr, size_t attr_size,
+		      const struct eia_tensor *in, unsigned int n_in,
+		      const struct eia_tensor *out, unsigned int n_out)
+{
+	(void)q;
+	return eia_op_run(eng->pool, op, attr, attr_size, in, n_in, out, n_out);
+}
+
+static int cpu_sync(struct gpud_engine *eng, struct gpud_queue *q)
+{
+	(void)eng;
+	(void)q;
+	return 0;
+}
+
+const struct gpud_backend gpud_backend_cpu = {
+	.name = "cpu",
+	.host_visible = true,
+	.probe = cpu_probe,
+	.queue_open = cpu_queue_open,
+	.queue_close = cpu_queue_close,
+	.mem_alloc = cpu_mem_alloc,
+	.mem_free = cpu_mem_free,
+	.copy_h2d = cpu_copy_h2d,
+	.copy_d2h = cpu_copy_d2h,
+	.copy_d2d = cpu_copy_h2d,
+	.fill = cpu_fill,
+	.run_op = cpu_run_op,
+	.sync = cpu_sync,
+};

@@ -356,7 +356,7 @@ static void destroy_ctx(struct gpud_conn *c, struct gpud_ctx *ctx)
 {
 	gpud_debug("peer=%s: context %llu destroyed (%u allocations, %llu bytes)", c->peer,
 		   (unsigned long long)ctx->id, ctx->live, (unsigned long long)ctx->bytes);
-	gpud_ctx_free(ctx, &c->acct);
+	gpud_ctx_free(c->eng, ctx, &c->acct);
 }
 
 static int handle_ctx_destroy(struct gpud_conn *c, const struct eia_msg_hdr *h,
@@ -402,7 +402,7 @@ static int run_submit(struct gpud_conn *c, bool reader, struct gpud_job *job)
 	struct gpud_resp r;
 	int ret;
 
-	if (gpud_resp_init(&r, &job->cb))
+	if (gpud_resp_init(&r, &job->cb, c->eng->be->host_visible))
 		return send_err(c, reader, EIA_MSG_SUBMIT, job->tag, ENOMEM,
 				"out of memory for the response; nothing was run");
 	gpud_exec(c->eng, job->ctx, &c->acct, &job->cb, &r);
@@ -620,7 +620,7 @@ static void conn_end(struct gpud_conn *c)
 	gpud_sched_finish(&c->sched);
 	bytes = atomic_load(&c->acct.used);
 	while ((ctx = gpud_ctx_table_pop(&c->ctxs))) {
-		gpud_ctx_free(ctx, &c->acct);
+		gpud_ctx_free(c->eng, ctx, &c->acct);
 		nctx++;
 	}
 	if (atomic_load(&c->acct.used) || atomic_load(&c->acct.nallocs))

@@ -35,18 +35,35 @@ struct gpud_ctx *gpud_ctx_new(uint64_t id, uint32_t tag)
 	return ctx;
 }
 
-void gpud_ctx_free(struct gpud_ctx *ctx, struct gpud_mem_account *acct)
+void gpud_ctx_free(struct gpud_engine *eng, struct gpud_ctx *ctx,
+		   struct gpud_mem_account *acct)
 {
 	uint32_t i;
 
 	if (!ctx)
 		return;
 	for (i = 0; i < ctx->nslots; i++)
-		gpud_cpu_mem_free(ctx->slots[i].ptr, ctx->slots[i].bytes);
+		if (ctx->slots[i].ptr)
+			gpud_dev_free(eng, ctx->queue, ctx->slots[i].ptr,
+				      ctx->slots[i].bytes);
+	if (ctx->has_queue)
+		eng->be->queue_close(eng, ctx->queue);
 	atomic_fetch_sub(&acct->used, ctx->bytes);
 	atomic_fetch_sub(&acct->nallocs, ctx->live);
 	free(ctx->slots);
 	free(ctx);
+}
+
+int gpud_ctx_queue(struct gpud_engine *eng, struct gpud_ctx *ctx)
+{
+	int ret;
+
+	if (ctx->has_queue)
+		return 0;
+	ret = eng->be->queue_open(eng, &ctx->queue);
+	if (!ret)
+		ctx->has_queue = true;
+	return ret;
 }
 
 /* Reserve @bytes and one allocation of @acct's quota. */
@@ -108,8 +125,8 @@ static void put_slot(struct gpud_ctx *ctx, uint32_t i)
 	ctx->free_head = i;
 }
 
-int gpud_mem_alloc(struct gpud_ctx *ctx, struct gpud_mem_account *acct,
-		   uint64_t bytes, uint64_t *handle)
+int gpud_mem_alloc(struct gpud_engine *eng, struct gpud_ctx *ctx,
+		   struct gpud_mem_account *acct, uint64_t bytes, uint64_t *handle)
 {
 	struct gpud_slot *s;
 	uint32_t i;
@@ -126,11 +143,11 @@ int gpud_mem_alloc(struct gpud_ctx *ctx, struct gpud_mem_account *acct,
 		return -ENOMEM;
 	}
 	s = &ctx->slots[i];
-	s->ptr = gpud_cpu_mem_alloc(bytes);
-	if (!s->ptr) {
+	ret = gpud_dev_alloc(eng, ctx->queue, bytes, &s->ptr);
+	if (ret) {
 		put_slot(ctx, i);
 		uncharge(acct, bytes);
-		return -ENOMEM;
+		return ret;
 	}
 	s->bytes = bytes;
 	ctx->live++;
@@ -152,8 +169,8 @@ static struct gpud_slot *find(const struct gpud_ctx *ctx, uint64_t handle)
 	return s;
 }
 
-int gpud_mem_free(struct gpud_ctx *ctx, struct gpud_mem_account *acct,
-		  uint64_t handle)
+int gpud_mem_free(struct gpud_engine *eng, struct gpud_ctx *ctx,
+		  struct gpud_mem_account *acct, uint64_t handle)
 {
 	struct gpud_slot *s = find(ctx, handle);
 	uint64_t bytes;
@@ -161,7 +178,7 @@ int gpud_mem_free(struct gpud_ctx *ctx, struct gpud_mem_account *acct,
 	if (!s)
 		return -ENOENT;
 	bytes = s->bytes;
-	gpud_cpu_mem_free(s->ptr, bytes);
+	gpud_dev_free(eng, ctx->queue, s->ptr, bytes);
 	put_slot(ctx, (uint32_t)(s - ctx->slots));
 	ctx->live--;
 	ctx->bytes -= bytes;

@@ -45,13 +45,15 @@ struct gpud_mem_account {
 };
 
 struct gpud_slot {
-	void *ptr;		/* NULL: free */
+	void *ptr;		/* device address (backend.h); NULL: free */
 	uint64_t bytes;
 	uint32_t gen;
 	uint32_t next_free;	/* free list, while free */
 };
 
 struct gpud_job;
+struct gpud_engine;
+struct gpud_queue;
 
 struct gpud_ctx {
 	uint64_t id;
@@ -62,6 +64,9 @@ struct gpud_ctx {
 	uint32_t free_head;	/* GPUD_NO_SLOT: none */
 	uint32_t live;
 	uint64_t bytes;		/* sum of the live allocations */
+	/* The backend's queue for this context's work, opened at its first work. */
+	struct gpud_queue *queue;
+	bool has_queue;
 	/* The connection's table of contexts by id (conn.c, reader only). */
 	struct gpud_ctx *hash_next;
 	/* Scheduling (sched.c), under the connection's queue lock. */
@@ -74,20 +79,27 @@ struct gpud_ctx {
 /* A new, empty context; NULL when out of memory. */
 struct gpud_ctx *gpud_ctx_new(uint64_t id, uint32_t tag);
 
-/* Free every allocation of @ctx (uncharging @acct), then @ctx itself. */
-void gpud_ctx_free(struct gpud_ctx *ctx, struct gpud_mem_account *acct);
+/*
+ * Free every allocation of @ctx (uncharging @acct) and its queue on @eng's
+ * backend, then @ctx itself.
+ */
+void gpud_ctx_free(struct gpud_engine *eng, struct gpud_ctx *ctx,
+		   struct gpud_mem_account *acct);
+
+/* Open @ctx's queue unless it has one. Returns 0 or a negative errno. */
+int gpud_ctx_queue(struct gpud_engine *eng, struct gpud_ctx *ctx);
 
 /*
  * MEM_ALLOC: @bytes of zeroed device memory, charged to @acct. Returns 0 and
  * the handle, -EINVAL (0 bytes), -EDQUOT (over the quota), -EMFILE (too many
- * allocations) or -ENOMEM (the host is out of memory).
+ * allocations) or -ENOMEM (the host or the device is out of memory).
  */
-int gpud_mem_alloc(struct gpud_ctx *ctx, struct gpud_mem_account *acct,
-		   uint64_t bytes, uint64_t *handle);
+int gpud_mem_alloc(struct gpud_engine *eng, struct gpud_ctx *ctx,
+		   struct gpud_mem_account *acct, uint64_t bytes, uint64_t *handle);
 
 /* MEM_FREE. Returns 0 or -ENOENT. */
-int gpud_mem_free(struct gpud_ctx *ctx, struct gpud_mem_account *acct,
-		  uint64_t handle);
+int gpud_mem_free(struct gpud_engine *eng, struct gpud_ctx *ctx,
+		  struct gpud_mem_account *acct, uint64_t handle);
 
 /*
  * The address of [@offset, @offset + @bytes) of @handle's allocation.

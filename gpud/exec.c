@@ -21,14 +21,14 @@ struct run {
 	size_t head_used;	/* bytes of r->head filled */
 };
 
-int gpud_resp_init(struct gpud_resp *r, const struct gpud_cmdbuf *cb)
+int gpud_resp_init(struct gpud_resp *r, const struct gpud_cmdbuf *cb, bool direct)
 {
 	size_t head = HEAD_FIXED + (size_t)cb->ncmds * sizeof(struct eia_cb_result) +
-		      (size_t)cb->d2h_copied;
+		      (size_t)(direct ? cb->d2h_copied : cb->d2h_bytes);
 
 	memset(r, 0, sizeof(*r));
 	r->head = malloc(head);
-	r->iov = calloc(1 + cb->nd2h_direct, sizeof(*r->iov));
+	r->iov = calloc(1 + (direct ? cb->nd2h_direct : 0), sizeof(*r->iov));
 	if (!r->head || !r->iov) {
 		gpud_resp_free(r);
 		return -ENOMEM;
@@ -45,25 +45,29 @@ void gpud_resp_free(struct gpud_resp *r)
 
 static int run_copy(struct run *x, const struct eia_cb_copy *c)
 {
-	struct eia_pool *pool = x->eng->pool;
+	struct gpud_engine *eng = x->eng;
+	struct gpud_queue *q = x->ctx->queue;
 	void *dst, *src;
 	int ret;
 
 	switch (c->hdr.op) {
 	case EIA_CB_COPY_H2D:
 		ret = gpud_mem_range(x->ctx, c->dst, c->dst_offset, c->bytes, &dst);
-		if (!ret)
-			gpud_cpu_copy(pool, dst, gpud_cmd_h2d_data(c), c->bytes);
+		if (!ret && c->bytes)
+			ret = eng->be->copy_h2d(eng, q, dst, gpud_cmd_h2d_data(c), c->bytes);
 		return ret;
 	case EIA_CB_COPY_D2H:
 		ret = gpud_mem_range(x->ctx, c->src, c->src_offset, c->bytes, &src);
 		if (ret || !c->bytes)
 			return ret;
-		if (x->index > x->cb->last_write) {
+		if (eng->be->host_visible && x->index > x->cb->last_write) {
 			x->r->iov[x->r->niov].iov_base = src;
 			x->r->iov[x->r->niov++].iov_len = (size_t)c->bytes;
 		} else {
-			gpud_cpu_copy(pool, x->r->head + x->head_used, src, c->bytes);
+			ret = eng->be->copy_d2h(eng, q, x->r->head + x->head_used, src,
+						c->bytes);
+			if (ret)
+				return ret;
 			x->head_used += (size_t)c->bytes;
 		}
 		x->r->payload_len += (uint32_t)c->bytes;
@@ -72,8 +76,8 @@ static int run_copy(struct run *x, const struct eia_cb_copy *c)
 	ret = gpud_mem_range(x->ctx, c->dst, c->dst_offset, c->bytes, &dst);
 	if (!ret)
 		ret = gpud_mem_range(x->ctx, c->src, c->src_offset, c->bytes, &src);
-	if (!ret)
-		gpud_cpu_copy(pool, dst, src, c->bytes);
+	if (!ret && c->bytes)
+		ret = eng->be->copy_d2d(eng, q, dst, src, c->bytes);
 	return ret;
 }
 
@@ -85,8 +89,9 @@ static int run_memset(struct run *x, const struct eia_cb_memset *m)
 	if (m->value > 255)
 		return -EINVAL;
 	ret = gpud_mem_range(x->ctx, m->dst, m->dst_offset, m->bytes, &dst);
-	if (!ret)
-		gpud_cpu_fill(x->eng->pool, dst, (int)m->value, m->bytes);
+	if (!ret && m->bytes)
+		ret = x->eng->be->fill(x->eng, x->ctx->queue, dst, (uint8_t)m->value,
+				       m->bytes);
 	return ret;
 }
 
@@ -147,18 +152,19 @@ static int run_launch(struct run *x, const struct eia_cb_launch_op *l)
 		if (ret)
 			return ret;
 	}
-	return eia_op_run(x->eng->pool, l->op, l->attr_size ? gpud_cmd_attr(l) : NULL,
-			  l->attr_size, in, l->ninputs, out, l->noutputs);
+	return x->eng->be->run_op(x->eng, x->ctx->queue, l->op,
+				  l->attr_size ? gpud_cmd_attr(l) : NULL, l->attr_size,
+				  in, l->ninputs, out, l->noutputs);
 }
 
 static int run_cmd(struct run *x, const struct eia_cb_hdr *h, uint64_t *value)
 {
 	switch (h->op) {
 	case EIA_CB_MEM_ALLOC:
-		return gpud_mem_alloc(x->ctx, x->acct,
+		return gpud_mem_alloc(x->eng, x->ctx, x->acct,
 				      ((const struct eia_cb_mem_alloc *)h)->bytes, value);
 	case EIA_CB_MEM_FREE:
-		return gpud_mem_free(x->ctx, x->acct,
+		return gpud_mem_free(x->eng, x->ctx, x->acct,
 				     ((const struct eia_cb_mem_free *)h)->handle);
 	case EIA_CB_COPY_H2D:
 	case EIA_CB_COPY_D2H:
@@ -173,6 +179,22 @@ static int run_cmd(struct run *x, const struct eia_cb_hdr *h, uint64_t *value)
 	return 0;
 }
 
+/*
+ * Wait for the buffer's queued work. A fault found only now (an operator's
+ * kernel on CUDA) fails the last command that ran, when none failed before:
+ * the client learns that the buffer did not complete, and its D2H data is
+ * not to be trusted.
+ */
+static void finish(struct run *x, struct eia_cb_result *res, uint32_t *failed)
+{
+	int ret = x->eng->be->sync(x->eng, x->ctx->queue);
+
+	if (ret && *failed == EIA_WIRE_NONE_FAILED && x->cb->ncmds) {
+		*failed = x->cb->ncmds - 1;
+		res[*failed].status = ret;
+	}
+}
+
 void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx,
 	       struct gpud_mem_account *acct, const struct gpud_cmdbuf *cb,
 	       struct gpud_resp *r)
@@ -182,6 +204,7 @@ void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx,
 	struct eia_cb_result *res = (void *)(sr + 1);
 	const struct eia_cb_hdr *h = cb->first;
 	uint32_t failed = EIA_WIRE_NONE_FAILED;
+	int queued = gpud_ctx_queue(eng, ctx);
 
 	r->niov = 1;
 	r->payload_len = (uint32_t)(sizeof(*sr) + cb->ncmds * sizeof(*res));
@@ -190,7 +213,10 @@ void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx,
 		uint64_t value = 0;
 		int status = -ECANCELED;
 
-		if (failed == EIA_WIRE_NONE_FAILED) {
+		if (queued && !x.index) {
+			status = queued;
+			failed = 0;
+		} else if (failed == EIA_WIRE_NONE_FAILED) {
 			status = atomic_load(&eng->stopping) ? -ECANCELED :
 							       run_cmd(&x, h, &value);
 			if (status)
@@ -198,6 +224,8 @@ void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx,
 		}
 		res[x.index] = (struct eia_cb_result){ .status = status, .value = value };
 	}
+	if (!queued)
+		finish(&x, res, &failed);
 	sr->ncmds = cb->ncmds;
 	sr->failed = failed;
 	sr->memory_used = atomic_load(&acct->used);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Running a checked command buffer in a context (the CPU backend): commands
+ * Running a checked command buffer in a context, on the engine's backend: commands
  * in order, each with its result, the first failure cancelling the rest
- * (uapi/eia_cmdbuf.h). Operators and bulk copies run on the engine's pool.
+ * (uapi/eia_cmdbuf.h). Work queued on the backend is waited for before
+ * the response is built.
  */
 #ifndef GPUD_EXEC_H
 #define GPUD_EXEC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -30,8 +32,12 @@ struct gpud_resp {
 	uint32_t payload_len;
 };
 
-/* Room for the response of @cb. Returns 0 or -ENOMEM. */
-int gpud_resp_init(struct gpud_resp *r, const struct gpud_cmdbuf *cb);
+/*
+ * Room for the response of @cb. With @direct (a host-visible backend), the
+ * COPY_D2Hs after the last write are sent from device memory; otherwise all
+ * D2H data is copied into @r->head. Returns 0 or -ENOMEM.
+ */
+int gpud_resp_init(struct gpud_resp *r, const struct gpud_cmdbuf *cb, bool direct);
 
 void gpud_resp_free(struct gpud_resp *r);
 

@@ -5,12 +5,14 @@
  * command buffers of its contexts.
  *
  * Exit status: 0 after a clean shutdown (SIGTERM, SIGINT) or --help and
- * --version; 1 when it cannot run (cannot listen, no backend capacity);
+ * --version; 1 when it cannot run (cannot listen, no backend capacity,
+ * --backend cuda without a usable GPU);
  * 2 for a bad command line or config file.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +51,8 @@ static void usage(FILE *f)
 		"  -l, --listen ADDR:PORT      listen here (default %s;\n"
 		"                              [IPV6]:PORT; port 0 picks a free port)\n"
 		"  -c, --config FILE           read types, capacity and settings from FILE\n"
-		"  -b, --backend NAME          auto, cpu or cuda (default auto: cpu)\n"
+		"  -b, --backend NAME          auto, cpu or cuda (default auto: cuda when\n"
+		"                              a GPU is usable, else cpu)\n"
 		"  -m, --max-connections N     serve at most N clients at once (default %u)\n"
 		"  -t, --threads N             run operators on N threads (1..%u;\n"
 		"                              default: the online CPUs)\n"
@@ -106,8 +109,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			usage(stdout);
 			return -1;
 		case 'V':
-			printf("gpud (eia) %s, wire protocol version %u, backends: cpu\n",
-			       GPUD_VERSION, EIA_WIRE_VERSION);
+			printf("gpud (eia) %s, wire protocol version %u, backends: %s\n",
+			       GPUD_VERSION, EIA_WIRE_VERSION, gpud_backend_list());
 			return -1;
 		default:
 			usage(stderr);
@@ -252,9 +255,9 @@ static int serve(const struct options *o, const struct gpud_config *cfg,
 			log_stop_signal(sigfd);
 	}
 	gpud_info("shutting down (%u sessions closed)", gpud_server_shutdown(srv));
-	if (gpud_cpu_mem_in_use())
+	if (atomic_load(&eng->mem_in_use))
 		gpud_err("%llu bytes of device memory still allocated at exit",
-			 (unsigned long long)gpud_cpu_mem_in_use());
+			 (unsigned long long)atomic_load(&eng->mem_in_use));
 	if (pidfile)
 		unlink(o->pidfile);
 out:
@@ -292,18 +295,20 @@ int main(int argc, char **argv)
 	gpud_log_init(opts.verbose);
 	if (build_config(&opts, &cfg))
 		return EXIT_USAGE;
-	eng.be = gpud_backend_select(cfg.backend, err, sizeof(err));
-	if (!eng.be) {
+	ret = gpud_backend_open(&eng, cfg.backend, err, sizeof(err));
+	if (ret) {
 		gpud_err("%s", err);
-		return EXIT_USAGE;
+		return ret == GPUD_BACKEND_EUSAGE ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	if (gpud_backend_capacity(eng.be, &cfg.capacity, &cap, err, sizeof(err))) {
+	if (gpud_backend_capacity(&eng, &cfg.capacity, &cap, err, sizeof(err))) {
 		gpud_err("%s", err);
-		return EXIT_RUNTIME;
+		ret = EXIT_RUNTIME;
+	} else if (start_pool(&cfg, &eng)) {
+		ret = EXIT_RUNTIME;
+	} else {
+		ret = serve(&opts, &cfg, &eng, &cap);
+		eia_pool_destroy(eng.pool);
 	}
-	if (start_pool(&cfg, &eng))
-		return EXIT_RUNTIME;
-	ret = serve(&opts, &cfg, &eng, &cap);
-	eia_pool_destroy(eng.pool);
+	gpud_backend_close(&eng);
 	return ret;
 }

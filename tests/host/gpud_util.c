@@ -105,6 +105,9 @@ int gpud_spawn(struct gpud_proc *g, const char *conf, const char *const *args)
 	argv[n++] = gpud_path();
 	argv[n++] = "--listen";
 	argv[n++] = "127.0.0.1:0";
+	/* The CPU backend's figures are what the tests expect, GPU or not. */
+	argv[n++] = "--backend";
+	argv[n++] = "cpu";
 	if (conf) {
 		argv[n++] = "--config";
 		argv[n++] = g->conf;

@@ -38,8 +38,10 @@ struct gpud_proc {
 const char *gpud_path(void);
 
 /*
- * Run gpud with --listen 127.0.0.1:0, with @conf (if not NULL) written to a
- * temporary file passed as --config, and the NULL-terminated @args after.
+ * Run gpud with --listen 127.0.0.1:0 --backend cpu (so that a machine with
+ * a GPU runs the same tests; a --backend in @args overrides it), with @conf
+ * (if not NULL) written to a temporary file passed as --config, and the
+ * NULL-terminated @args after.
  * Returns 0 or -1; does not wait for it to listen.
  */
 int gpud_spawn(struct gpud_proc *g, const char *conf, const char *const *args);

@@ -7,6 +7,7 @@
  * and that its sanitizers reported nothing.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <endian.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -633,6 +634,8 @@ TEST_F(gpud, server_status_counts_return_to_zero)
 		ASSERT_EQ(0, do_hello(fd[i], i < 2 ? "eia1.medium" : "eia2.xlarge", NULL,
 				      i, &self->r, &resp));
 	}
+	/* gpud may not have seen the first query's connection close yet. */
+	ASSERT_TRUE(wait_counts(self->g.port, 3, 3, WAIT_MS));
 	ASSERT_EQ(0, query_status(self->g.port, &st));
 	EXPECT_EQ(3, st.sessions);
 	EXPECT_EQ(4, st.connections);
@@ -1082,7 +1085,6 @@ static void expect_exit(struct __test_metadata *_metadata, struct gpud_proc *g,
 
 TEST_F(custom, command_line_errors)
 {
-	static const char *const cuda[] = { "--backend", "cuda", NULL };
 	static const char *const bogus_backend[] = { "--backend", "tpu", NULL };
 	static const char *const maxconn[] = { "--max-connections", "0", NULL };
 	static const char *const listen[] = { "--listen", "1.2.3:80", NULL };
@@ -1093,7 +1095,6 @@ TEST_F(custom, command_line_errors)
 	static const char *const help[] = { "--help", NULL };
 	static const char *const version[] = { "--version", NULL };
 
-	expect_exit(_metadata, &self->g, cuda, 2, "built without CUDA support");
 	expect_exit(_metadata, &self->g, bogus_backend, 2, "unknown backend 'tpu'");
 	expect_exit(_metadata, &self->g, maxconn, 2, "invalid max-connections '0'");
 	expect_exit(_metadata, &self->g, listen, 2, "invalid listen address '1.2.3:80'");
@@ -1104,6 +1105,87 @@ TEST_F(custom, command_line_errors)
 		    "/nonexistent/gpud.conf: No such file or directory");
 	expect_exit(_metadata, &self->g, help, 0, "--max-connections N");
 	expect_exit(_metadata, &self->g, version, 0, "wire protocol version 1");
+}
+
+/* The CUDA toolkit's stub libcuda: loads, but every call fails. */
+#ifndef CUDA_STUB_LIBCUDA
+#define CUDA_STUB_LIBCUDA "/usr/local/cuda/lib64/stubs/libcuda.so"
+#endif
+
+/* True when the gpud under test has the CUDA backend (its --version says so). */
+static bool built_with_cuda(struct __test_metadata *_metadata, struct gpud_proc *g)
+{
+	static const char *const version[] = { "--version", NULL };
+	bool cuda;
+
+	EXPECT_EQ(0, gpud_spawn(g, NULL, version));
+	gpud_wait(g, WAIT_MS);
+	gpud_stop(g);
+	EXPECT_TRUE(gpud_log_has(g, "wire protocol version"));
+	cuda = gpud_log_has(g, "backends: cpu, cuda");
+	gpud_free(g);
+	return cuda;
+}
+
+/* A real driver is installed: a GPU may be there, so "no GPU" cannot be tested. */
+static bool have_driver(void)
+{
+	void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+
+	if (lib)
+		dlclose(lib);
+	return lib != NULL;
+}
+
+static const char *const backend_auto[] = { "--backend", "auto", NULL };
+
+TEST_F(custom, backend_auto_without_gpu_uses_cpu)
+{
+	ASSERT_EQ(0, gpud_start(&self->g, NULL, backend_auto));
+	if (gpud_log_has(&self->g, "backend auto: using cuda"))
+		SKIP(return, "this machine has a usable GPU");
+	EXPECT_TRUE(gpud_log_has(&self->g, "gpud: backend auto: using cpu ("));
+	EXPECT_TRUE(gpud_log_has(&self->g, "listening on 127.0.0.1:"));
+	EXPECT_TRUE(gpud_log_has(&self->g, "(backend cpu)"));
+}
+
+/* Exit 2 when the build has no CUDA, 1 when it has but the machine has no GPU. */
+TEST_F(custom, backend_cuda_without_gpu_fails)
+{
+	static const char *const cuda[] = { "--backend", "cuda", NULL };
+
+	if (!built_with_cuda(_metadata, &self->g)) {
+		expect_exit(_metadata, &self->g, cuda, 2,
+			    "backend cuda: this gpud was built without CUDA support");
+		return;
+	}
+	if (have_driver())
+		SKIP(return, "a CUDA driver is installed");
+	expect_exit(_metadata, &self->g, cuda, 1,
+		    "error: backend cuda: no usable GPU: cannot load libcuda.so.1");
+}
+
+/* With a libcuda that loads but cannot initialise, the CUDA error is named. */
+TEST_F(custom, backend_cuda_names_the_cuda_error)
+{
+	static const char *const cuda[] = { "--backend", "cuda", NULL };
+	char dir[] = "/tmp/eia-stub-XXXXXX", link[64];
+
+	if (!built_with_cuda(_metadata, &self->g))
+		SKIP(return, "gpud is built without CUDA");
+	if (access(CUDA_STUB_LIBCUDA, R_OK))
+		SKIP(return, "no stub libcuda at " CUDA_STUB_LIBCUDA);
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(link, sizeof(link), "%s/libcuda.so.1", dir);
+	ASSERT_EQ(0, symlink(CUDA_STUB_LIBCUDA, link));
+	ASSERT_EQ(0, setenv("LD_LIBRARY_PATH", dir, 1));
+	expect_exit(_metadata, &self->g, cuda, 1,
+		    "error: backend cuda: no usable GPU: cuInit: CUDA_ERROR_STUB_LIBRARY");
+	ASSERT_EQ(0, gpud_start(&self->g, NULL, backend_auto));
+	EXPECT_TRUE(gpud_log_has(&self->g,
+				 "backend auto: using cpu (no usable GPU: cuInit: CUDA_ERROR_STUB_LIBRARY"));
+	unlink(link);
+	rmdir(dir);
 }
 
 TEST_F(custom, port_in_use_exit_1)

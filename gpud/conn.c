@@ -4,6 +4,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,7 +34,38 @@ union request {
  * reader would next block (to read, to wait for room, in a PING delay), so
  * batching never delays a response behind a wait. The executor writes its
  * responses at once. Both write whole messages under @write_lock.
+ *
+ * Responses of both threads can leave in another order than they were made,
+ * so the memory_used they report is read under @write_lock as each goes out:
+ * the last one a client reads always carries the latest figure.
  */
+
+/* Byte offset of memory_used in a SUBMIT or CTX_DESTROY response. */
+#define SUBMIT_MEM_OFF	(sizeof(struct eia_wire_hdr) + \
+			 offsetof(struct eia_wire_submit_resp, memory_used))
+#define DESTROY_MEM_OFF	(sizeof(struct eia_wire_hdr) + \
+			 offsetof(struct eia_wire_mem_status, memory_used))
+
+/* Store @le at byte @off of the message spread over @iov. */
+static void iov_patch_u64(struct iovec *iov, unsigned int n, size_t off, uint64_t le)
+{
+	const unsigned char *src = (const unsigned char *)&le;
+	size_t left = sizeof(le);
+
+	for (; n && left; iov++, n--) {
+		size_t take;
+
+		if (off >= iov->iov_len) {
+			off -= iov->iov_len;
+			continue;
+		}
+		take = iov->iov_len - off < left ? iov->iov_len - off : left;
+		memcpy((unsigned char *)iov->iov_base + off, src, take);
+		src += take;
+		left -= take;
+		off = 0;
+	}
+}
 
 /* Writes all of @iov (any count); returns 0 or a negative errno. */
 static int writev_full(int fd, struct iovec *iov, unsigned int n)
@@ -63,21 +95,36 @@ static int writev_full(int fd, struct iovec *iov, unsigned int n)
 	return 0;
 }
 
-/* Write what the reader held back, then @iov (n may be 0). Returns 0 or -1. */
-static int send_locked(struct gpud_conn *c, unsigned char *held, size_t *held_len,
-		       struct iovec *iov, unsigned int n)
+/*
+ * Write what the reader held back (@held: only the reader passes it), then
+ * @iov (n may be 0), whose memory_used is at @mem_off (0: none). Returns 0
+ * or -1.
+ */
+static int send_locked(struct gpud_conn *c, bool held, struct iovec *iov,
+		       unsigned int n, size_t mem_off)
 {
-	struct iovec h = { .iov_base = held, .iov_len = held ? *held_len : 0 };
+	struct iovec h = { .iov_base = c->out, .iov_len = held ? c->out_len : 0 };
+	uint64_t used;
+	unsigned int i;
 	int ret = 0;
 
 	pthread_mutex_lock(&c->write_lock);
-	if (h.iov_len)
+	used = htole64(atomic_load(&c->acct.used));
+	if (h.iov_len) {
+		for (i = 0; i < c->held_mem_n; i++)
+			memcpy(c->out + c->held_mem[i], &used, sizeof(used));
 		ret = writev_full(c->fd, &h, 1);
-	if (!ret && n)
+	}
+	if (!ret && n) {
+		if (mem_off)
+			iov_patch_u64(iov, n, mem_off, used);
 		ret = writev_full(c->fd, iov, n);
+	}
 	pthread_mutex_unlock(&c->write_lock);
-	if (held)
-		*held_len = 0;
+	if (held) {
+		c->out_len = 0;
+		c->held_mem_n = 0;
+	}
 	if (ret)
 		gpud_debug("peer=%s: send failed: %s", c->peer, strerrordesc_np(-ret));
 	return ret ? -1 : 0;
@@ -85,7 +132,7 @@ static int send_locked(struct gpud_conn *c, unsigned char *held, size_t *held_le
 
 static int flush_out(struct gpud_conn *c)
 {
-	return c->out_len ? send_locked(c, c->out, &c->out_len, NULL, 0) : 0;
+	return c->out_len ? send_locked(c, true, NULL, 0, 0) : 0;
 }
 
 /*
@@ -93,17 +140,21 @@ static int flush_out(struct gpud_conn *c)
  * reader (@reader) held back while more input waits and it fits, else now.
  * Returns 0, or -1: connection lost.
  */
-static int emit(struct gpud_conn *c, bool reader, struct iovec *iov, unsigned int n)
+static int emit(struct gpud_conn *c, bool reader, struct iovec *iov, unsigned int n,
+		size_t mem_off)
 {
 	size_t total = 0;
 	unsigned int i;
 
 	if (!reader)
-		return send_locked(c, NULL, NULL, iov, n);
+		return send_locked(c, false, iov, n, mem_off);
 	for (i = 0; i < n; i++)
 		total += iov[i].iov_len;
-	if (c->in_end == c->in_start || total > GPUD_CONN_OUT - c->out_len)
-		return send_locked(c, c->out, &c->out_len, iov, n);
+	if (c->in_end == c->in_start || total > GPUD_CONN_OUT - c->out_len ||
+	    (mem_off && c->held_mem_n == GPUD_CONN_HELD_MEM))
+		return send_locked(c, true, iov, n, mem_off);
+	if (mem_off)
+		c->held_mem[c->held_mem_n++] = (uint32_t)(c->out_len + mem_off);
 	for (i = 0; i < n; i++) {
 		memcpy(c->out + c->out_len, iov[i].iov_base, iov[i].iov_len);
 		c->out_len += iov[i].iov_len;
@@ -169,8 +220,9 @@ static int in_take(struct gpud_conn *c, void *dst, size_t len)
 	return 0;
 }
 
-static int send_msg(struct gpud_conn *c, bool reader, uint16_t opcode,
-		    uint32_t status, uint64_t tag, const void *payload, uint32_t len)
+static int send_msg_mem(struct gpud_conn *c, bool reader, uint16_t opcode,
+			uint32_t status, uint64_t tag, const void *payload,
+			uint32_t len, size_t mem_off)
 {
 	struct eia_wire_hdr hdr;
 	struct iovec iov[2] = {
@@ -179,7 +231,13 @@ static int send_msg(struct gpud_conn *c, bool reader, uint16_t opcode,
 	};
 
 	eia_wire_hdr_pack(&hdr, opcode, EIA_WIRE_F_RESPONSE, status, tag, len);
-	return emit(c, reader, iov, len ? 2 : 1);
+	return emit(c, reader, iov, len ? 2 : 1, mem_off);
+}
+
+static int send_msg(struct gpud_conn *c, bool reader, uint16_t opcode,
+		    uint32_t status, uint64_t tag, const void *payload, uint32_t len)
+{
+	return send_msg_mem(c, reader, opcode, status, tag, payload, len, 0);
 }
 
 static int reply(struct gpud_conn *c, const struct eia_msg_hdr *req,
@@ -345,11 +403,10 @@ static int handle_ctx_create(struct gpud_conn *c, const struct eia_msg_hdr *h)
 
 static int send_mem_status(struct gpud_conn *c, bool reader, uint64_t tag)
 {
-	struct eia_wire_mem_status st = {
-		.memory_used = htole64(atomic_load(&c->acct.used)),
-	};
+	struct eia_wire_mem_status st = { 0 };	/* memory_used: filled in at send */
 
-	return send_msg(c, reader, EIA_MSG_CTX_DESTROY, 0, tag, &st, sizeof(st));
+	return send_msg_mem(c, reader, EIA_MSG_CTX_DESTROY, 0, tag, &st, sizeof(st),
+			    DESTROY_MEM_OFF);
 }
 
 static void destroy_ctx(struct gpud_conn *c, struct gpud_ctx *ctx)
@@ -408,7 +465,7 @@ static int run_submit(struct gpud_conn *c, bool reader, struct gpud_job *job)
 	gpud_exec(c->eng, job->ctx, &c->acct, &job->cb, &r);
 	eia_wire_hdr_pack((struct eia_wire_hdr *)r.head, EIA_MSG_SUBMIT,
 			  EIA_WIRE_F_RESPONSE, 0, job->tag, r.payload_len);
-	ret = emit(c, reader, r.iov, r.niov);
+	ret = emit(c, reader, r.iov, r.niov, SUBMIT_MEM_OFF);
 	gpud_resp_free(&r);
 	return ret;
 }

@@ -17,9 +17,11 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <netinet/in.h>
 
 #include "backend.h"
+#include "eia_wire.h"
 #include "ctx.h"
 #include "sched.h"
 #include "session.h"
@@ -27,6 +29,9 @@
 /* The reader's input buffer, and its held-back output. */
 #define GPUD_CONN_IN	(64u << 10)
 #define GPUD_CONN_OUT	(64u << 10)
+/* Most memory-status fields held responses can carry (smallest such reply). */
+#define GPUD_CONN_HELD_MEM \
+	(GPUD_CONN_OUT / (sizeof(struct eia_wire_hdr) + sizeof(struct eia_wire_mem_status)))
 
 struct gpud_server;
 
@@ -47,6 +52,9 @@ struct gpud_conn {
 	/* Reader thread only. */
 	unsigned char *in, *out;
 	size_t in_start, in_end, out_len;
+	/* Where in @out held responses carry memory_used, filled in at send. */
+	uint32_t held_mem[GPUD_CONN_HELD_MEM];
+	unsigned int held_mem_n;
 	/* Owned by server.c: the thread and the server's lists. */
 	pthread_t thread;
 	struct gpud_conn *prev, *next;

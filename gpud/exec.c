@@ -228,7 +228,7 @@ void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx,
 		finish(&x, res, &failed);
 	sr->ncmds = cb->ncmds;
 	sr->failed = failed;
-	sr->memory_used = atomic_load(&acct->used);
+	/* memory_used is filled in as the response goes out (conn.c). */
 	r->iov[0].iov_base = r->head;
 	r->iov[0].iov_len = x.head_used;
 }

@@ -653,8 +653,8 @@ void eia_req_put(struct eia_req *req)
 }
 
 /*
- * Put @req in the table, due within @timeo from now; the table takes a
- * reference. A fixed array and a bitmap: adding a request allocates
+ * Put @req in the table, due within @timeo of being on the wire; the table
+ * takes a reference. A fixed array and a bitmap: adding a request allocates
  * nothing. Returns the slot.
  */
 static int eia_req_add(struct eia_conn *conn, struct eia_req *req, long timeo)
@@ -678,11 +678,21 @@ static int eia_req_add(struct eia_conn *conn, struct eia_req *req, long timeo)
 		conn->nreqs++;
 		kref_get(&req->kref);
 		req->slot = slot;
-		req->deadline = jiffies + timeo;
+		req->timeo = timeo;
+		req->on_wire = false;
 		ret = slot;
 	}
 	spin_unlock(&conn->lock);
 	return ret;
+}
+
+/* @req is all on the socket: its deadline starts now. */
+static void eia_req_sent(struct eia_conn *conn, struct eia_req *req)
+{
+	spin_lock(&conn->lock);
+	req->deadline = jiffies + req->timeo;
+	WRITE_ONCE(req->on_wire, true);
+	spin_unlock(&conn->lock);
 }
 
 /* The request in @slot, or NULL. Called with conn->lock. */
@@ -894,6 +904,9 @@ static void eia_conn_timeout_work(struct work_struct *work)
 	spin_lock(&conn->lock);
 	for_each_set_bit(slot, conn->used, EIA_MAX_INFLIGHT) {
 		req = conn->reqs[slot];
+		/* Still being sent: the send itself is bounded. */
+		if (!req->on_wire)
+			continue;
 		if (time_after_eq(jiffies, req->deadline)) {
 			late = req;
 			kref_get(&late->kref);
@@ -989,7 +1002,13 @@ int eia_conn_recv(struct eia_conn *conn, const struct eia_req *req,
 	u64 received = 0;
 	int err;
 
-	if (req)
+	/*
+	 * A response may start before its submitter has seen the send return:
+	 * then the request has its whole timeout from now.
+	 */
+	if (req && !READ_ONCE(req->on_wire))
+		deadline = jiffies + req->timeo;
+	else if (req)
 		deadline = time_after(req->deadline, jiffies) ? req->deadline :
 								 jiffies + 1;
 	err = eia_sock_recv_iter(conn->sock, iter, deadline, &received);
@@ -1161,6 +1180,7 @@ int eia_conn_send(struct eia_conn *conn, struct eia_req *req,
 	atomic64_add(sent, &edev->bytes_sent);
 
 	if (!err) {
+		eia_req_sent(conn, req);
 		eia_conn_arm_timeout(conn, max_t(long, timeo, 1));
 		return 0;
 	}

@@ -149,7 +149,11 @@ struct eia_req_ops {
  * @done: completed once, with @result set
  * @ops: the kind of request
  * @node: on a list of requests being failed together
- * @deadline: jiffies by which the response must have come
+ * @deadline: jiffies by which the response must have come; runs only once
+ *	the request is on the wire (@on_wire), so that a request queued behind
+ *	other large requests is not taken for a silent gpud
+ * @timeo: how long the response may take once the request is on the wire
+ * @on_wire: the whole request has been written to the socket
  * @slot: index in the table, the low half of the tag
  * @opcode: what the response must echo
  * @status: gpud's status when @result is -EIO
@@ -165,6 +169,8 @@ struct eia_req {
 	const struct eia_req_ops *ops;
 	struct list_head node;
 	unsigned long deadline;
+	long timeo;
+	bool on_wire;
 	u32 slot;
 	u16 opcode;
 	u32 status;

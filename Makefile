@@ -2,9 +2,12 @@
 #
 #   make            build eia.ko (for Debian's linux-headers-amd64), libeia,
 #                   the eia CLI, gpud and the tests
-#   make demo       boot a VM, load eia.ko, attach an accelerator, show it
+#   make demo       boot a VM, load eia.ko, attach an accelerator, show it,
+#                   and benchmark a GPT model on it with eia-bench
+#                   (MODEL=gpt for the article's full-size GPT)
 #   make check      every test: host tests, then kselftests in the VM
 #   make bench      transport benchmarks in the VM (figures, not tests)
+#   make bench-models  model latency through eia against torch on this host
 #   make install    install eia.ko, the tools and gpud on this machine
 #
 # Userspace output goes to build/ (O=DIR to change); the module is built in
@@ -17,7 +20,7 @@ export O
 KVER ?= $(shell $(TOP)/scripts/kver)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 
-.PHONY: all deps module userspace gpud selftests host-tests bench-tools check demo bench install clean
+.PHONY: all deps module userspace gpud selftests host-tests bench-tools check demo bench bench-models install clean
 
 all: deps module userspace gpud selftests host-tests bench-tools
 
@@ -31,6 +34,7 @@ module: deps
 userspace: deps
 	$(MAKE) -C userspace
 	$(MAKE) -C userspace/runner
+	$(MAKE) -C userspace/tools
 
 gpud: deps
 	$(MAKE) -C gpud
@@ -57,10 +61,16 @@ demo: all
 bench: all
 	$(TOP)/bench/run-vm
 
+# Model latency through eia against torch on this host (figures, nothing asserted).
+bench-models: all
+	$(TOP)/bench/models/run
+
 install: module userspace gpud
 	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_DIR=extra INSTALL_MOD_PATH=$(DESTDIR) modules_install
 	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
 	install -D -m 0755 $(O)/bin/eia $(DESTDIR)/usr/local/bin/eia
+	install -D -m 0755 $(O)/bin/eia-run $(DESTDIR)/usr/local/bin/eia-run
+	install -D -m 0755 $(O)/bin/eia-bench $(DESTDIR)/usr/local/bin/eia-bench
 	install -D -m 0755 $(O)/bin/gpud $(DESTDIR)/usr/local/sbin/gpud
 	install -D -m 0644 userspace/include/eia.h $(DESTDIR)/usr/local/include/eia.h
 	install -D -m 0644 uapi/eia_ops.h $(DESTDIR)/usr/local/include/eia_ops.h

@@ -166,18 +166,6 @@ struct eia_ctx_destroy {
 
 static const u8 eia_zero_pad[EIA_CB_ALIGN];
 
-/* The exact size of each command; LAUNCH_OP's is its least. */
-static const u32 eia_cb_sizes[] = {
-	[EIA_CB_MEM_ALLOC]	= sizeof(struct eia_cb_mem_alloc),
-	[EIA_CB_MEM_FREE]	= sizeof(struct eia_cb_mem_free),
-	[EIA_CB_COPY_H2D]	= sizeof(struct eia_cb_copy),
-	[EIA_CB_COPY_D2H]	= sizeof(struct eia_cb_copy),
-	[EIA_CB_COPY_D2D]	= sizeof(struct eia_cb_copy),
-	[EIA_CB_MEMSET]		= sizeof(struct eia_cb_memset),
-	[EIA_CB_LAUNCH_OP]	= sizeof(struct eia_cb_launch_op),
-	[EIA_CB_FENCE]		= sizeof(struct eia_cb_fence),
-};
-
 static struct eia_uring_pdu *eia_uring_pdu(struct io_uring_cmd *ioucmd)
 {
 	return (struct eia_uring_pdu *)&ioucmd->pdu;
@@ -308,16 +296,15 @@ static int eia_check_cmd(struct eia_msg *m, u32 i, const struct eia_cb_hdr *hdr,
 			 u32 left, struct eia_sub_cmd *cmd)
 {
 	u16 op = hdr->op;
+	u32 size = eia_cb_size(op);
 
-	if (!op || op >= ARRAY_SIZE(eia_cb_sizes))
+	if (!size)
 		return eia_cmd_inval(m, i, "unknown op");
-	op = array_index_nospec(op, ARRAY_SIZE(eia_cb_sizes));
 	if (hdr->flags)
 		return eia_cmd_inval(m, i, "flags are not 0");
 	if (hdr->size > left)
 		return eia_cmd_inval(m, i, "runs past the end of the buffer");
-	if (op == EIA_CB_LAUNCH_OP ? hdr->size < eia_cb_sizes[op] :
-				     hdr->size != eia_cb_sizes[op])
+	if (op == EIA_CB_LAUNCH_OP ? hdr->size < size : hdr->size != size)
 		return eia_cmd_inval(m, i, "wrong size for its op");
 	cmd->op = op;
 

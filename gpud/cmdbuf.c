@@ -30,17 +30,6 @@ static const char *const names[] = {
 	[EIA_CB_FENCE] = "FENCE",
 };
 
-/* Sizes of the fixed-size commands; LAUNCH_OP's depends on its fields. */
-static const uint32_t fixed_size[] = {
-	[EIA_CB_MEM_ALLOC] = sizeof(struct eia_cb_mem_alloc),
-	[EIA_CB_MEM_FREE] = sizeof(struct eia_cb_mem_free),
-	[EIA_CB_COPY_H2D] = sizeof(struct eia_cb_copy),
-	[EIA_CB_COPY_D2H] = sizeof(struct eia_cb_copy),
-	[EIA_CB_COPY_D2D] = sizeof(struct eia_cb_copy),
-	[EIA_CB_MEMSET] = sizeof(struct eia_cb_memset),
-	[EIA_CB_FENCE] = sizeof(struct eia_cb_fence),
-};
-
 const char *gpud_cmd_name(uint16_t op)
 {
 	return op < sizeof(names) / sizeof(names[0]) && names[op] ? names[op] : "?";
@@ -220,7 +209,7 @@ static int check_cmd(struct walk *w, const struct eia_cb_hdr *h, size_t avail,
 
 static bool known_op(uint16_t op)
 {
-	return op >= EIA_CB_MEM_ALLOC && op <= EIA_CB_FENCE;
+	return eia_cb_size(op) != 0;
 }
 
 static int check_hdr(struct walk *w, const struct eia_cb_hdr *h, size_t avail)
@@ -236,9 +225,9 @@ static int check_hdr(struct walk *w, const struct eia_cb_hdr *h, size_t avail)
 			   name, h->size, EIA_CB_ALIGN);
 	if (h->op == EIA_CB_LAUNCH_OP)
 		return 0;	/* its size depends on its fields */
-	if (h->size != fixed_size[h->op])
+	if (h->size != eia_cb_size(h->op))
 		return bad(w, "command %u (%s): size is %u, expected %u", w->index, name,
-			   h->size, fixed_size[h->op]);
+			   h->size, eia_cb_size(h->op));
 	if (h->size > avail)
 		return bad(w, "command %u (%s) runs past the end of the buffer", w->index,
 			   name);

@@ -176,6 +176,37 @@ struct eia_cb_fence {
 };
 
 /**
+ * eia_cb_size() - the size a command of @op must have
+ * @op: enum eia_cb_op
+ *
+ * Shared by every checker so that all refuse the same buffers.
+ *
+ * Return: the exact size of a fixed-size command; for EIA_CB_LAUNCH_OP its
+ * least (its header, before tensors and attributes); 0 for an unknown op.
+ */
+static inline __u32 eia_cb_size(__u16 op)
+{
+	switch (op) {
+	case EIA_CB_MEM_ALLOC:
+		return sizeof(struct eia_cb_mem_alloc);
+	case EIA_CB_MEM_FREE:
+		return sizeof(struct eia_cb_mem_free);
+	case EIA_CB_COPY_H2D:
+	case EIA_CB_COPY_D2H:
+	case EIA_CB_COPY_D2D:
+		return sizeof(struct eia_cb_copy);
+	case EIA_CB_MEMSET:
+		return sizeof(struct eia_cb_memset);
+	case EIA_CB_LAUNCH_OP:
+		return sizeof(struct eia_cb_launch_op);
+	case EIA_CB_FENCE:
+		return sizeof(struct eia_cb_fence);
+	default:
+		return 0;
+	}
+}
+
+/**
  * struct eia_cb_result - what one command did
  * @status: 0 or a negative errno (-ECANCELED: an earlier command failed)
  * @pad: zero

@@ -89,7 +89,7 @@ for m in resnet18 gpt-small gpt-small-op13; do
 		{ echo "Bail out! $models/$m missing: run scripts/make-models"; exit 1; }
 done
 echo "TAP version 13"
-echo "1..27"
+echo "1..30"
 start_gpud
 dev="tcp://127.0.0.1:$port?type=eia2.medium"
 
@@ -314,9 +314,34 @@ expect_fail "eia-run with token ids for an image model" 1 "a I64[1,7] tensor, bu
 expect_fail "eia-run with a junk input file" 1 "--input: " \
 	"$bin/eia-run" --device "$dev" --model "$r18" --input "$work/junk.onnx" \
 	--output "$work/o.pb"
-expect_fail "eia-run with more outputs than the model has" 1 "2 --output files, but" \
+expect_fail "eia-run with more outputs than the model has" 1 "2 --output or --expect files, but" \
 	"$bin/eia-run" --device "$dev" --model "$r18" --input "$r18_in" --output "$work/a.pb" \
 	--output "$work/b.pb"
+# --expect: eia-run compares an output with a reference itself (used where
+# no Python is at hand, e.g. inside the VM).
+expect_matches() {
+	"$bin/eia-run" --device "$dev" --model "$r18" --input "$r18_in" \
+		--expect "$models/resnet18/test_data_set_0/output_0.pb" >"$work/exp.out" 2>&1 &&
+		sanitizer_clean "$work/exp.out" && grep -q '^output matches ' "$work/exp.out" ||
+		{ cat "$work/exp.out"; return 1; }
+}
+check "eia-run --expect resnet18 matches torch's output" expect_matches
+"$python" - "$models/resnet18/test_data_set_0/output_0.pb" "$work/perturbed.pb" <<'PY'
+import sys
+import onnx
+import onnx.numpy_helper as nh
+
+t = nh.to_array(onnx.load_tensor(sys.argv[1])).copy()
+t.flat[7] += 0.01
+with open(sys.argv[2], "wb") as f:
+    f.write(nh.from_array(t, "output").SerializeToString())
+PY
+expect_fail "eia-run --expect with one value off by 0.01" 1 "1 of 1000 values differ" \
+	"$bin/eia-run" --device "$dev" --model "$r18" --input "$r18_in" \
+	--expect "$work/perturbed.pb"
+expect_fail "eia-run --expect with another model's output" 1 "shape or type differs" \
+	"$bin/eia-run" --device "$dev" --model "$r18" --input "$r18_in" \
+	--expect "$models/gpt-small/test_data_set_0/output_0.pb"
 expect_fail "eia-run with nothing listening" 1 "device tcp://127.0.0.1:1: " \
 	"$bin/eia-run" --device tcp://127.0.0.1:1 --model "$r18" --input "$r18_in" \
 	--output "$work/o.pb"
@@ -330,5 +355,5 @@ else
 	not_ok "gpud: no sanitizer report" "$(grep -E -A20 'Sanitizer|runtime error' "$work/gpud.log")"
 fi
 echo "# $((n - failed)) passed, $failed failed of $n"
-[ "$n" = 27 ] || { echo "# planned 27 tests, ran $n"; exit 1; }
+[ "$n" = 30 ] || { echo "# planned 30 tests, ran $n"; exit 1; }
 [ "$failed" = 0 ]

@@ -5,6 +5,7 @@
  * See eia-run(1).
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +20,20 @@ struct run_opts {
 	int ninputs;
 	const char *outputs[TOOL_MAX_TENSORS];
 	int noutputs;
+	const char *expects[TOOL_MAX_TENSORS];
+	int nexpects;
 	bool quiet;
 };
+
+/* --expect tolerance for float outputs: |got - want| <= ATOL + RTOL * |want|. */
+#define EXPECT_ATOL	1e-4
+#define EXPECT_RTOL	1e-3
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: eia-run --device DEV --model M.onnx --input IN.pb [--input ...]\n"
-		"               --output OUT.pb [--output ...]\n"
+		"               --output OUT.pb [--output ...] | --expect REF.pb [...]\n"
 		"Run one inference of an ONNX model on an eia accelerator.\n"
 		"\n"
 		"  -d, --device DEV    eia0, /dev/eia0, or tcp://HOST:PORT[?type=TYPE]\n"
@@ -35,11 +42,15 @@ static void usage(FILE *f)
 		"                      input, matched by name, else in the model's order\n"
 		"  -o, --output FILE   where to write an output (TensorProto); the Nth\n"
 		"                      --output gets the model's Nth output\n"
+		"  -e, --expect FILE   compare the Nth output with this reference\n"
+		"                      (TensorProto): float32 within 1e-4 absolute +\n"
+		"                      1e-3 relative, other types exactly\n"
 		"  -q, --quiet         print nothing on success\n"
 		"  -h, --help          this help\n"
 		"  -V, --version       the version\n"
 		"\n"
-		"Exit status: 0 done, 1 the model or the device failed, 2 bad usage.\n"
+		"Exit status: 0 done, 1 the model or the device failed or an output\n"
+		"differs from its --expect reference, 2 bad usage.\n"
 		"See eia-run(1).\n");
 }
 
@@ -50,6 +61,7 @@ static void parse_args(int argc, char **argv, struct run_opts *o)
 		{ "model", required_argument, NULL, 'm' },
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "expect", required_argument, NULL, 'e' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -58,7 +70,7 @@ static void parse_args(int argc, char **argv, struct run_opts *o)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:m:i:o:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:m:i:o:e:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->device = optarg; break;
 		case 'm': o->model = optarg; break;
@@ -71,6 +83,11 @@ static void parse_args(int argc, char **argv, struct run_opts *o)
 			if (o->noutputs == TOOL_MAX_TENSORS)
 				tool_usage_error("more than %d --output files", TOOL_MAX_TENSORS);
 			o->outputs[o->noutputs++] = optarg;
+			break;
+		case 'e':
+			if (o->nexpects == TOOL_MAX_TENSORS)
+				tool_usage_error("more than %d --expect files", TOOL_MAX_TENSORS);
+			o->expects[o->nexpects++] = optarg;
 			break;
 		case 'q': o->quiet = true; break;
 		case 'h': usage(stdout); exit(0);
@@ -85,8 +102,8 @@ static void parse_args(int argc, char **argv, struct run_opts *o)
 		tool_usage_error("--device is required (eia0 or tcp://HOST:PORT)");
 	if (!o->model)
 		tool_usage_error("--model is required");
-	if (!o->noutputs)
-		tool_usage_error("--output is required");
+	if (!o->noutputs && !o->nexpects)
+		tool_usage_error("--output is required (or --expect)");
 }
 
 /* Write the outputs that have a file; say what went where. */
@@ -108,6 +125,72 @@ static int write_outputs(const struct run_opts *o, struct eia_host_tensor *outs)
 	return 0;
 }
 
+/* Compare @got with @want; print the verdict. Returns 0 when they match. */
+static int compare_output(const char *path, const struct eia_host_tensor *got,
+			  const struct eia_host_tensor *want)
+{
+	size_t i, n, bad = 0;
+	double worst = 0;
+	int d;
+
+	if (got->dtype != want->dtype || got->ndim != want->ndim ||
+	    got->size != want->size) {
+		tool_err("%s: shape or type differs from %s", got->name, path);
+		return -1;
+	}
+	for (d = 0; d < got->ndim; d++) {
+		if (got->dims[d] != want->dims[d]) {
+			tool_err("%s: dimension %d is %lld, %s has %lld", got->name, d,
+				 (long long)got->dims[d], path, (long long)want->dims[d]);
+			return -1;
+		}
+	}
+	if (got->dtype != EIA_DTYPE_F32) {
+		bad = memcmp(got->data, want->data, got->size) != 0;
+		n = got->size;
+	} else {
+		const float *g = got->data, *w = want->data;
+
+		n = got->size / sizeof(float);
+		for (i = 0; i < n; i++) {
+			double diff = fabs((double)g[i] - (double)w[i]);
+
+			if (!(diff <= EXPECT_ATOL + EXPECT_RTOL * fabs((double)w[i])))
+				bad++;
+			if (diff > worst || isnan(diff))
+				worst = diff;
+		}
+	}
+	if (bad) {
+		tool_err("%s: %zu of %zu values differ from %s (largest difference %.3g)",
+			 got->name, bad, n, path, worst);
+		return -1;
+	}
+	printf("%s matches %s (%zu values, largest difference %.3g)\n", got->name, path, n,
+	       worst);
+	return 0;
+}
+
+/* Compare the outputs that have an --expect reference. */
+static int check_outputs(const struct run_opts *o, struct eia_host_tensor *outs)
+{
+	struct eia_runner_error err = { 0 };
+	int i, ret = 0;
+
+	for (i = 0; i < o->nexpects; i++) {
+		struct eia_host_tensor want = { 0 };
+
+		if (eia_tensor_read_pb(o->expects[i], &want, &err)) {
+			tool_err("--expect: %s", err.msg);
+			return -1;
+		}
+		if (compare_output(o->expects[i], &outs[i], &want))
+			ret = -1;
+		eia_host_tensor_free(&want);
+	}
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct eia_host_tensor outs[TOOL_MAX_TENSORS] = { 0 };
@@ -123,8 +206,9 @@ int main(int argc, char **argv)
 	if (tool_model_load(&tm, o.model, o.inputs, o.ninputs, NULL, 0, false))
 		goto out;
 	nout = eia_model_num_outputs(tm.model);
-	if (o.noutputs > nout) {
-		tool_err("%d --output files, but %s has %d output%s", o.noutputs, o.model, nout,
+	if (o.noutputs > nout || o.nexpects > nout) {
+		tool_err("%d --output or --expect files, but %s has %d output%s",
+			 o.noutputs > o.nexpects ? o.noutputs : o.nexpects, o.model, nout,
 			 nout == 1 ? "" : "s");
 		goto out;
 	}
@@ -143,7 +227,7 @@ int main(int argc, char **argv)
 		tool_err("%s: %s", o.model, err.msg);
 		goto out;
 	}
-	if (!write_outputs(&o, outs))
+	if (!write_outputs(&o, outs) && !check_outputs(&o, outs))
 		status = 0;
 out:
 	for (i = 0; i < TOOL_MAX_TENSORS; i++)

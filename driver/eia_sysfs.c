@@ -17,81 +17,6 @@ static const char *const eia_status_names[] = {
 	[EIA_STATUS_IMPAIRED]	= "impaired",
 };
 
-static void eia_snap(struct device *dev, struct eia_snapshot *snap)
-{
-	eia_dev_snapshot(to_eia_device(dev), snap);
-}
-
-static ssize_t type_show(struct device *dev, struct device_attribute *attr,
-			 char *buf)
-{
-	struct eia_snapshot snap;
-
-	eia_snap(dev, &snap);
-	return sysfs_emit(buf, "%s\n", snap.type);
-}
-static DEVICE_ATTR_RO(type);
-
-static ssize_t accelerator_id_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
-{
-	struct eia_snapshot snap;
-
-	eia_snap(dev, &snap);
-	return sysfs_emit(buf, "%s\n", snap.accel_id);
-}
-static DEVICE_ATTR_RO(accelerator_id);
-
-static ssize_t status_show(struct device *dev, struct device_attribute *attr,
-			   char *buf)
-{
-	struct eia_snapshot snap;
-
-	eia_snap(dev, &snap);
-	return sysfs_emit(buf, "%s\n", eia_status_names[snap.status]);
-}
-static DEVICE_ATTR_RO(status);
-
-static ssize_t server_show(struct device *dev, struct device_attribute *attr,
-			   char *buf)
-{
-	struct eia_snapshot snap;
-
-	eia_snap(dev, &snap);
-	return sysfs_emit(buf, "%s\n", snap.server);
-}
-static DEVICE_ATTR_RO(server);
-
-static ssize_t timeout_ms_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	struct eia_snapshot snap;
-
-	eia_snap(dev, &snap);
-	return sysfs_emit(buf, "%u\n", snap.timeout_ms);
-}
-static DEVICE_ATTR_RO(timeout_ms);
-
-static ssize_t memory_total_bytes_show(struct device *dev,
-				       struct device_attribute *attr, char *buf)
-{
-	struct eia_snapshot snap;
-
-	eia_snap(dev, &snap);
-	return sysfs_emit(buf, "%llu\n", snap.memory_total);
-}
-static DEVICE_ATTR_RO(memory_total_bytes);
-
-static ssize_t memory_used_bytes_show(struct device *dev,
-				      struct device_attribute *attr, char *buf)
-{
-	struct eia_snapshot snap;
-
-	eia_snap(dev, &snap);
-	return sysfs_emit(buf, "%llu\n", snap.memory_used);
-}
-static DEVICE_ATTR_RO(memory_used_bytes);
-
 /* Thousandths of a TFLOPS as a decimal: "1", "1.5", "0.125". */
 static ssize_t eia_emit_tflops(char *buf, u32 mtflops)
 {
@@ -107,58 +32,45 @@ static ssize_t eia_emit_tflops(char *buf, u32 mtflops)
 	return sysfs_emit(buf, "%u.%0*u\n", mtflops / 1000, digits, frac);
 }
 
-static ssize_t fp32_tflops_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	struct eia_snapshot snap;
+/*
+ * An attribute shown from a consistent snapshot of the device: @emit is
+ * evaluated with @snap in scope.
+ */
+#define EIA_SNAP_ATTR(_name, _emit)					\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct eia_snapshot snap;					\
+									\
+	eia_dev_snapshot(to_eia_device(dev), &snap);			\
+	return _emit;							\
+}									\
+static DEVICE_ATTR_RO(_name)
 
-	eia_snap(dev, &snap);
-	return eia_emit_tflops(buf, snap.fp32_mtflops);
-}
-static DEVICE_ATTR_RO(fp32_tflops);
+EIA_SNAP_ATTR(type, sysfs_emit(buf, "%s\n", snap.type));
+EIA_SNAP_ATTR(accelerator_id, sysfs_emit(buf, "%s\n", snap.accel_id));
+EIA_SNAP_ATTR(status, sysfs_emit(buf, "%s\n", eia_status_names[snap.status]));
+EIA_SNAP_ATTR(server, sysfs_emit(buf, "%s\n", snap.server));
+EIA_SNAP_ATTR(timeout_ms, sysfs_emit(buf, "%u\n", snap.timeout_ms));
+EIA_SNAP_ATTR(memory_total_bytes, sysfs_emit(buf, "%llu\n", snap.memory_total));
+EIA_SNAP_ATTR(memory_used_bytes, sysfs_emit(buf, "%llu\n", snap.memory_used));
+EIA_SNAP_ATTR(fp32_tflops, eia_emit_tflops(buf, snap.fp32_mtflops));
+EIA_SNAP_ATTR(fp16_tflops, eia_emit_tflops(buf, snap.fp16_mtflops));
 
-static ssize_t fp16_tflops_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	struct eia_snapshot snap;
+/* A traffic counter, read without the snapshot's lock. */
+#define EIA_COUNTER_ATTR(_name)						\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%llu\n",				\
+			  (u64)atomic64_read(&to_eia_device(dev)->_name)); \
+}									\
+static DEVICE_ATTR_RO(_name)
 
-	eia_snap(dev, &snap);
-	return eia_emit_tflops(buf, snap.fp16_mtflops);
-}
-static DEVICE_ATTR_RO(fp16_tflops);
-
-static ssize_t eia_emit_counter(char *buf, atomic64_t *counter)
-{
-	return sysfs_emit(buf, "%llu\n", (u64)atomic64_read(counter));
-}
-
-static ssize_t requests_show(struct device *dev, struct device_attribute *attr,
-			     char *buf)
-{
-	return eia_emit_counter(buf, &to_eia_device(dev)->requests);
-}
-static DEVICE_ATTR_RO(requests);
-
-static ssize_t errors_show(struct device *dev, struct device_attribute *attr,
-			   char *buf)
-{
-	return eia_emit_counter(buf, &to_eia_device(dev)->errors);
-}
-static DEVICE_ATTR_RO(errors);
-
-static ssize_t bytes_sent_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return eia_emit_counter(buf, &to_eia_device(dev)->bytes_sent);
-}
-static DEVICE_ATTR_RO(bytes_sent);
-
-static ssize_t bytes_received_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
-{
-	return eia_emit_counter(buf, &to_eia_device(dev)->bytes_received);
-}
-static DEVICE_ATTR_RO(bytes_received);
+EIA_COUNTER_ATTR(requests);
+EIA_COUNTER_ATTR(errors);
+EIA_COUNTER_ATTR(bytes_sent);
+EIA_COUNTER_ATTR(bytes_received);
 
 static struct attribute *eia_dev_attrs[] = {
 	&dev_attr_type.attr,

@@ -15,6 +15,7 @@
  * shares.
  */
 
+#include <linux/blkdev.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/in.h>
@@ -30,6 +31,7 @@
 #include <linux/string.h>
 #include <linux/uio.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 #include <net/tcp_states.h>
 #include <uapi/linux/tls.h>
 
@@ -88,6 +90,7 @@ static DEFINE_SPINLOCK(eia_conns_lock);
 static atomic_t eia_conn_gen = ATOMIC_INIT(0);
 
 static void eia_conn_rx_work(struct work_struct *work);
+static void eia_rx_stop(struct eia_conn *conn);
 static void eia_conn_timeout_work(struct work_struct *work);
 
 static u64 eia_tag(const struct eia_conn *conn, u32 slot)
@@ -292,53 +295,75 @@ static bool eia_tls_data_record(struct cmsghdr *cmsg)
 }
 
 /*
- * Fill @iter with sock_recvmsg(), never ->read_sock, so that it works on a
+ * One sock_recvmsg() into @iter, never ->read_sock, so that it works on a
  * kTLS socket too: a control buffer receives the TLS record type, and a
  * record that is not application data (an alert, a post-handshake message)
  * is a protocol error. On plain TCP no control message arrives.
  *
- * With a @deadline (in jiffies) each read waits at most until then; without
- * one (0) it waits until data, end of stream or shutdown.
+ * With @nowait the read takes what is there; otherwise it waits until
+ * @deadline (in jiffies; 0: no deadline) for at least one byte. @iter
+ * advances by what was read.
  *
- * Returns 0, -ECONNRESET on end of stream, -ETIMEDOUT past the deadline,
- * -EBADMSG for a non-data TLS record, or the socket's error.
+ * Returns the bytes read; -ECONNRESET on end of stream; -EAGAIN (@nowait,
+ * nothing there); -ETIMEDOUT past the deadline; -EINTR when a signal came
+ * first (a user task's read); -EBADMSG for a non-data TLS record; or the
+ * socket's error.
  */
-static int eia_sock_recv_iter(struct socket *sock, struct iov_iter *iter,
-			      unsigned long deadline, u64 *received)
+static int eia_sock_recv_once(struct socket *sock, struct iov_iter *iter,
+			      unsigned long deadline, bool nowait)
 {
 	union {
 		struct cmsghdr hdr;
 		u8 space[CMSG_SPACE(sizeof(u8))];
 	} ctl;
-	struct msghdr msg = { .msg_iter = *iter };
-	long left;
+	struct msghdr msg = {
+		.msg_iter = *iter,
+		.msg_control = &ctl,
+		.msg_controllen = sizeof(ctl),
+	};
+	long left = MAX_SCHEDULE_TIMEOUT;
 	int ret;
 
-	while (msg_data_left(&msg)) {
-		left = MAX_SCHEDULE_TIMEOUT;
-		if (deadline) {
-			left = (long)(deadline - jiffies);
-			if (left <= 0)
-				return -ETIMEDOUT;
-		}
-		WRITE_ONCE(sock->sk->sk_rcvtimeo, left);
-		msg.msg_control = &ctl;
-		msg.msg_controllen = sizeof(ctl);
-		msg.msg_control_is_user = false;
-		msg.msg_flags = 0;
-		ret = sock_recvmsg(sock, &msg, MSG_NOSIGNAL);
-		if (ret == -EAGAIN)
+	if (deadline && !nowait) {
+		left = (long)(deadline - jiffies);
+		if (left <= 0)
 			return -ETIMEDOUT;
+	}
+	WRITE_ONCE(sock->sk->sk_rcvtimeo, left);
+	ret = sock_recvmsg(sock, &msg,
+			   MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
+	if (ret == -EAGAIN)
+		return nowait ? -EAGAIN : -ETIMEDOUT;
+	if (ret == -ERESTARTSYS)
+		return -EINTR;
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return -ECONNRESET;
+	*iter = msg.msg_iter;
+	if (msg.msg_flags & MSG_CTRUNC)
+		return -EBADMSG;
+	if (msg.msg_controllen != sizeof(ctl) &&
+	    !eia_tls_data_record(&ctl.hdr))
+		return -EBADMSG;
+	return ret;
+}
+
+/*
+ * Fill @iter, waiting until @deadline (0: none) whenever the socket is
+ * empty; see eia_sock_recv_once(). Returns 0 or its error; @iter says how
+ * far it got.
+ */
+static int eia_sock_recv_iter(struct socket *sock, struct iov_iter *iter,
+			      unsigned long deadline, u64 *received)
+{
+	int ret;
+
+	while (iov_iter_count(iter)) {
+		ret = eia_sock_recv_once(sock, iter, deadline, false);
 		if (ret < 0)
 			return ret;
-		if (ret == 0)
-			return -ECONNRESET;
 		*received += ret;
-		if (msg.msg_flags & MSG_CTRUNC)
-			return -EBADMSG;
-		if (msg.msg_controllen != sizeof(ctl) &&
-		    !eia_tls_data_record(&ctl.hdr))
-			return -EBADMSG;
 	}
 	return 0;
 }
@@ -387,12 +412,19 @@ struct eia_conn *eia_conn_create(struct socket *sock,
 	conn = kvzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)
 		return ERR_PTR(-ENOMEM);
+	conn->rxbuf = kvmalloc(EIA_RXBUF_SIZE, GFP_KERNEL);
+	if (!conn->rxbuf) {
+		kvfree(conn);
+		return ERR_PTR(-ENOMEM);
+	}
 	kref_init(&conn->kref);
 	conn->sock = sock;
 	conn->gen = atomic_inc_return(&eia_conn_gen);
 	mutex_init(&conn->tx_lock);
 	spin_lock_init(&conn->lock);
 	init_waitqueue_head(&conn->room_wait);
+	mutex_init(&conn->rx_lock);
+	spin_lock_init(&conn->rx_kick_lock);
 	INIT_WORK(&conn->rx_work, eia_conn_rx_work);
 	INIT_DELAYED_WORK(&conn->timeout_work, eia_conn_timeout_work);
 
@@ -408,7 +440,9 @@ struct eia_conn *eia_conn_create(struct socket *sock,
 	spin_unlock(&eia_conns_lock);
 	if (busy) {
 		NL_SET_ERR_MSG(extack, "socket is already in use by an eia device");
+		mutex_destroy(&conn->rx_lock);
 		mutex_destroy(&conn->tx_lock);
+		kvfree(conn->rxbuf);
 		kvfree(conn);
 		return ERR_PTR(-EBUSY);
 	}
@@ -433,7 +467,9 @@ static void eia_conn_release(struct kref *kref)
 	sockfd_put(conn->sock);
 	if (conn->edev)
 		put_device(&conn->edev->dev);
+	mutex_destroy(&conn->rx_lock);
 	mutex_destroy(&conn->tx_lock);
+	kvfree(conn->rxbuf);
 	kvfree(conn);
 }
 
@@ -944,6 +980,7 @@ void eia_conn_stop(struct eia_conn *conn, int err)
 		kernel_sock_shutdown(conn->sock, SHUT_RDWR);
 		eia_conn_fail_reqs(conn, err);
 	}
+	eia_rx_stop(conn);
 	flush_work(&conn->rx_work);
 	if (cancel_delayed_work_sync(&conn->timeout_work))
 		eia_conn_put(conn);
@@ -985,12 +1022,67 @@ int eia_conn_bad_resp(struct eia_conn *conn, const char *what,
 }
 
 /**
- * eia_conn_recv() - the receive worker reads part of a response payload
- * @conn: the connection
+ * struct eia_rx_rest - the end of a read its reader could not finish
+ * @work: runs eia_rx_rest_work() on eia_wq
+ * @sock: the socket
+ * @iter: where the rest goes
+ * @deadline: as for eia_sock_recv_iter()
+ * @received: bytes the worker read
+ * @err: what the worker's read returned
+ * @done: completed when the worker is done with @iter
+ */
+struct eia_rx_rest {
+	struct work_struct work;
+	struct socket *sock;
+	struct iov_iter *iter;
+	unsigned long deadline;
+	u64 received;
+	int err;
+	struct completion done;
+};
+
+static void eia_rx_rest_work(struct work_struct *work)
+{
+	struct eia_rx_rest *rest = container_of(work, struct eia_rx_rest, work);
+
+	rest->err = eia_sock_recv_iter(rest->sock, rest->iter, rest->deadline,
+				       &rest->received);
+	complete(&rest->done);
+}
+
+/*
+ * A submitter reading responses (eia_conn_wait()) cannot read while a
+ * signal is pending, and a response cut short would break the stream. So a
+ * worker, which no signal interrupts, reads the rest while the reader
+ * waits: TASK_IDLE, bounded by the deadline or, for a header, by the
+ * timeout work failing the link.
+ */
+static int eia_rx_rest(struct socket *sock, struct iov_iter *iter,
+		       unsigned long deadline, u64 *received)
+{
+	struct eia_rx_rest rest = {
+		.sock = sock,
+		.iter = iter,
+		.deadline = deadline,
+	};
+
+	init_completion(&rest.done);
+	INIT_WORK_ONSTACK(&rest.work, eia_rx_rest_work);
+	queue_work(eia_wq, &rest.work);
+	wait_for_completion_state(&rest.done, TASK_IDLE);
+	destroy_work_on_stack(&rest.work);
+	*received += rest.received;
+	return rest.err;
+}
+
+/**
+ * eia_conn_recv() - the socket's reader reads part of a response
+ * @conn: the connection; the caller holds rx_lock
  * @req: the request the response answers: the read waits at most until its
  *	deadline (at least a jiffy: its response has begun); NULL for a
  *	header, which may take as long as it takes
- * @iter: where the bytes go, as many as it holds
+ * @iter: where the bytes go, as many as it holds; first from what an
+ *	earlier read brought in, then straight from the socket
  * @why: Out: the reason the link dies, on failure
  *
  * Return: 0 or a negative errno (the link dies).
@@ -998,10 +1090,22 @@ int eia_conn_bad_resp(struct eia_conn *conn, const char *what,
 int eia_conn_recv(struct eia_conn *conn, const struct eia_req *req,
 		  struct iov_iter *iter, const char **why)
 {
+	size_t n = min_t(size_t, conn->rx_len - conn->rx_pos,
+			 iov_iter_count(iter));
 	unsigned long deadline = 0;
 	u64 received = 0;
 	int err;
 
+	lockdep_assert_held(&conn->rx_lock);
+	if (n) {
+		/* Kernel and pinned pages: a short copy is a bug. */
+		if (WARN_ON_ONCE(copy_to_iter(conn->rxbuf + conn->rx_pos, n,
+					      iter) != n))
+			return eia_rx_error(-EFAULT, why);
+		conn->rx_pos += n;
+	}
+	if (!iov_iter_count(iter))
+		return 0;
 	/*
 	 * A response may start before its submitter has seen the send return:
 	 * then the request has its whole timeout from now.
@@ -1012,11 +1116,13 @@ int eia_conn_recv(struct eia_conn *conn, const struct eia_req *req,
 		deadline = time_after(req->deadline, jiffies) ? req->deadline :
 								 jiffies + 1;
 	err = eia_sock_recv_iter(conn->sock, iter, deadline, &received);
+	if (err == -EINTR)
+		err = eia_rx_rest(conn->sock, iter, deadline, &received);
 	atomic64_add(received, &conn->edev->bytes_received);
 	return err ? eia_rx_error(err, why) : 0;
 }
 
-/* eia_conn_recv() into a buffer; a header when @req is NULL. */
+/* eia_conn_recv() into a buffer. */
 static int eia_conn_recv_buf(struct eia_conn *conn, const struct eia_req *req,
 			     void *buf, size_t len, const char **why)
 {
@@ -1025,6 +1131,37 @@ static int eia_conn_recv_buf(struct eia_conn *conn, const struct eia_req *req,
 
 	iov_iter_kvec(&iter, ITER_DEST, &vec, 1, len);
 	return eia_conn_recv(conn, req, &iter, why);
+}
+
+/*
+ * Read a response header. When nothing of it is there yet: with @wait, wait
+ * until @deadline; without, return -EAGAIN at once. A read that brings in
+ * the header brings whatever follows it too, up to EIA_RXBUF_SIZE.
+ *
+ * Returns 0; or, with *@why still NULL, nothing was read and the stream is
+ * intact: -EAGAIN, -ETIMEDOUT (past @deadline) or -EINTR (a signal); or
+ * another negative errno with *@why set: the link dies.
+ */
+static int eia_rx_hdr(struct eia_conn *conn, bool wait, unsigned long deadline,
+		      struct eia_wire_hdr *whdr, const char **why)
+{
+	struct kvec vec = { .iov_base = conn->rxbuf, .iov_len = EIA_RXBUF_SIZE };
+	struct iov_iter iter;
+	int ret;
+
+	if (conn->rx_pos == conn->rx_len) {
+		iov_iter_kvec(&iter, ITER_DEST, &vec, 1, EIA_RXBUF_SIZE);
+		ret = eia_sock_recv_once(conn->sock, &iter, deadline, !wait);
+		if (ret == -EAGAIN || ret == -ETIMEDOUT || ret == -EINTR)
+			return ret;
+		if (ret < 0)
+			return eia_rx_error(ret, why);
+		atomic64_add(ret, &conn->edev->bytes_received);
+		conn->rx_pos = 0;
+		conn->rx_len = ret;
+	}
+	/* Begun: the rest comes whatever it takes, like any payload. */
+	return eia_conn_recv_buf(conn, NULL, whdr, sizeof(*whdr), why);
 }
 
 /* A refusal's payload: empty or a NUL-terminated message, only logged. */
@@ -1048,20 +1185,22 @@ static int eia_rx_refusal(struct eia_conn *conn, const struct eia_req *req,
 }
 
 /*
- * Read one response and complete its request. The request leaves the table
- * as soon as its header is read, so that nobody else can complete it while
- * its payload (D2H data in the submitter's pages) is still coming: a submit
- * that completed never has its memory written afterwards. The payload is
- * read within the request's deadline. Returns 0 or why the link dies.
+ * Read one response and complete its request; the caller holds rx_lock and
+ * has set *@why to NULL. The request leaves the table as soon as its header
+ * is read, so that nobody else can complete it while its payload (D2H data
+ * in the submitter's pages) is still coming: a submit that completed never
+ * has its memory written afterwards. The payload is read within the
+ * request's deadline. Returns what eia_rx_hdr() does, or why the link dies.
  */
-static int eia_rx_one(struct eia_conn *conn, const char **why)
+static int eia_rx_one(struct eia_conn *conn, bool wait, unsigned long deadline,
+		      const char **why)
 {
 	struct eia_wire_hdr whdr;
 	struct eia_req *req;
 	struct eia_hdr hdr;
 	int err;
 
-	err = eia_conn_recv_buf(conn, NULL, &whdr, sizeof(whdr), why);
+	err = eia_rx_hdr(conn, wait, deadline, &whdr, why);
 	if (err)
 		return err;
 	if (eia_hdr_unpack(&whdr, &hdr))
@@ -1085,18 +1224,166 @@ static int eia_rx_one(struct eia_conn *conn, const char **why)
 	return err;
 }
 
-/* The receive worker: one per connection, holding a connection reference. */
-static void eia_conn_rx_work(struct work_struct *work)
+/*
+ * Queue the receive worker, unless the receive side has stopped. The
+ * worker's reference is taken first; dropping it again cannot free the
+ * connection, whose receive side holds one while @rx_on.
+ */
+static void eia_rx_kick(struct eia_conn *conn)
 {
-	struct eia_conn *conn = container_of(work, struct eia_conn, rx_work);
-	const char *why = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&conn->rx_kick_lock, flags);
+	if (conn->rx_on) {
+		kref_get(&conn->kref);
+		if (!queue_work(eia_wq, &conn->rx_work))
+			refcount_dec(&conn->kref.refcount);
+	}
+	spin_unlock_irqrestore(&conn->rx_kick_lock, flags);
+}
+
+/*
+ * The socket's wait queue calls this when data, end of stream or an error
+ * comes (on kTLS: a whole record). Whoever holds rx_lock reads anyway;
+ * otherwise the worker does. @rx_missed covers the reader that is just
+ * letting go: see eia_rx_unlock().
+ */
+static int eia_rx_wake(struct wait_queue_entry *wait, unsigned int mode,
+		       int sync, void *key)
+{
+	struct eia_conn *conn = container_of(wait, struct eia_conn, rx_wait);
+	__poll_t mask = key_to_poll(key);
+
+	if (mask && !(mask & (EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP |
+			      EPOLLERR)))
+		return 0;
+	WRITE_ONCE(conn->rx_missed, true);
+	smp_mb();	/* pairs with eia_rx_unlock() and eia_rx_unlocked_missed() */
+	if (!mutex_is_locked(&conn->rx_lock))
+		eia_rx_kick(conn);
+	return 0;
+}
+
+/*
+ * Before a read that may find nothing: a wake-up from now on is one the
+ * reader may have missed.
+ */
+static void eia_rx_arm_missed(struct eia_conn *conn)
+{
+	WRITE_ONCE(conn->rx_missed, false);
+	smp_mb();	/* pairs with eia_rx_wake() */
+}
+
+/*
+ * Stop reading. Data that came after the last read found the socket empty
+ * set @rx_missed: either eia_rx_wake() saw rx_lock free and queued the
+ * worker, or this sees the flag and does.
+ */
+static void eia_rx_unlock(struct eia_conn *conn)
+{
+	mutex_unlock(&conn->rx_lock);
+	smp_mb();	/* pairs with eia_rx_wake() */
+	if (READ_ONCE(conn->rx_missed))
+		eia_rx_kick(conn);
+}
+
+/*
+ * The receive side stops: no more wake-ups, no more queueing of the worker,
+ * and its connection reference goes (never the last: the caller has one).
+ */
+static void eia_rx_stop(struct eia_conn *conn)
+{
+	unsigned long flags;
+	bool was_on;
+
+	spin_lock_irqsave(&conn->rx_kick_lock, flags);
+	was_on = conn->rx_on;
+	conn->rx_on = false;
+	spin_unlock_irqrestore(&conn->rx_kick_lock, flags);
+	if (!was_on)
+		return;
+	remove_wait_queue(sk_sleep(conn->sock->sk), &conn->rx_wait);
+	eia_conn_put(conn);
+}
+
+/* A read failed: the link is dead, and nobody reads the socket again. */
+static void eia_rx_fail(struct eia_conn *conn, int err, const char *why)
+{
+	eia_conn_fail(conn, err, why);
+	eia_rx_stop(conn);
+}
+
+/*
+ * Read every response that has arrived, up to the first not yet begun; the
+ * caller holds rx_lock. A link that dies here is failed here.
+ */
+static void eia_rx_drain(struct eia_conn *conn)
+{
+	const char *why;
 	int err;
 
 	do {
-		err = eia_rx_one(conn, &why);
+		eia_rx_arm_missed(conn);
+		why = NULL;
+		err = eia_rx_one(conn, false, 0, &why);
 	} while (!err);
-	eia_conn_fail(conn, err, why);
+	if (why)
+		eia_rx_fail(conn, err, why);
+}
+
+/* The receive worker; each queueing holds a connection reference. */
+static void eia_conn_rx_work(struct work_struct *work)
+{
+	struct eia_conn *conn = container_of(work, struct eia_conn, rx_work);
+
+	/* A submitter reading its response reads the rest too. */
+	if (mutex_trylock(&conn->rx_lock)) {
+		eia_rx_drain(conn);
+		eia_rx_unlock(conn);
+	}
 	eia_conn_put(conn);
+}
+
+/**
+ * eia_conn_wait() - wait for the response to a request in flight
+ * @conn: the connection; the caller holds a reference
+ * @req: the request, put in flight by eia_conn_send()
+ * @timeout: in jiffies, or MAX_SCHEDULE_TIMEOUT
+ *
+ * When nobody else is reading the socket, the waiter reads it, completing
+ * what it finds as the receive worker would, until its own response is in:
+ * then the response reaches its waiter without a hand-over between tasks,
+ * which costs as much as the network round trip itself. Otherwise, or when
+ * a signal or @timeout interrupts the reading, it waits for whoever reads.
+ *
+ * Return: as wait_for_completion_killable_timeout(): the jiffies left (at
+ * least 1) once @req is complete, 0 when @timeout passed first, or
+ * -ERESTARTSYS on a fatal signal. The request stays in flight unless
+ * complete.
+ */
+long eia_conn_wait(struct eia_conn *conn, struct eia_req *req, long timeout)
+{
+	bool forever = timeout == MAX_SCHEDULE_TIMEOUT;
+	/* Without a timeout of its own, the reader waits until the request's. */
+	unsigned long deadline = forever ? req->deadline : jiffies + timeout;
+	const char *why = NULL;
+	int err = 0;
+
+	if (!completion_done(&req->done) && mutex_trylock(&conn->rx_lock)) {
+		do {
+			eia_rx_arm_missed(conn);
+			err = eia_rx_one(conn, true, deadline, &why);
+		} while (!err && !completion_done(&req->done));
+		if (why)
+			eia_rx_fail(conn, err, why);
+		else if (!err)
+			eia_rx_drain(conn);
+		eia_rx_unlock(conn);
+	}
+	if (forever)
+		return wait_for_completion_killable(&req->done) ? -ERESTARTSYS : 1;
+	return wait_for_completion_killable_timeout(&req->done,
+						    max_t(long, deadline - jiffies, 0));
 }
 
 /**
@@ -1114,18 +1401,102 @@ void eia_conn_bind(struct eia_conn *conn, struct eia_device *edev)
 }
 
 /**
- * eia_conn_start() - start the receive worker of a bound connection
+ * eia_conn_start() - start the receive side of a bound connection
  * @conn: the connection, already published as its device's connection, so
- *	that a failure the worker sees at once marks the device impaired
+ *	that a failure seen at once marks the device impaired
  *
- * The worker holds a connection reference while it runs.
+ * From now on data arriving on the socket is read by a waiting submitter
+ * or by the receive worker; the receive side holds a connection reference
+ * until a read fails or eia_conn_stop().
  */
 void eia_conn_start(struct eia_conn *conn)
 {
-	/* The worker blocks until data, end of stream or shutdown. */
-	WRITE_ONCE(conn->sock->sk->sk_rcvtimeo, MAX_SCHEDULE_TIMEOUT);
+	unsigned long flags;
+
 	kref_get(&conn->kref);
-	queue_work(eia_wq, &conn->rx_work);
+	init_waitqueue_func_entry(&conn->rx_wait, eia_rx_wake);
+	add_wait_queue(sk_sleep(conn->sock->sk), &conn->rx_wait);
+	spin_lock_irqsave(&conn->rx_kick_lock, flags);
+	conn->rx_on = true;
+	spin_unlock_irqrestore(&conn->rx_kick_lock, flags);
+	/* Responses may have come before the wait queue entry. */
+	eia_rx_kick(conn);
+}
+
+/**
+ * struct eia_plug - a corked connection, uncorked when the plug is flushed
+ * @cb: on the task's block plug; blk_check_plugged() allocates it
+ * @conn: the connection, with a reference; NULL until corked
+ * @work: uncorks from a worker when the plug is flushed on schedule()
+ */
+struct eia_plug {
+	struct blk_plug_cb cb;
+	struct eia_conn *conn;
+	struct work_struct work;
+};
+
+static void eia_plug_release(struct eia_plug *plug)
+{
+	struct eia_conn *conn = plug->conn;
+
+	mutex_lock(&conn->tx_lock);
+	if (!--conn->corks)
+		tcp_sock_set_cork(conn->sock->sk, false);
+	mutex_unlock(&conn->tx_lock);
+	eia_conn_put(conn);
+	kfree(plug);
+}
+
+static void eia_plug_work(struct work_struct *work)
+{
+	eia_plug_release(container_of(work, struct eia_plug, work));
+}
+
+/*
+ * The plug is flushed: at the end of io_uring's submission, or when the
+ * task is about to sleep, where it must not take a mutex itself.
+ */
+static void eia_unplug(struct blk_plug_cb *cb, bool from_schedule)
+{
+	struct eia_plug *plug = container_of(cb, struct eia_plug, cb);
+
+	if (from_schedule) {
+		INIT_WORK(&plug->work, eia_plug_work);
+		queue_work(eia_wq, &plug->work);
+		return;
+	}
+	eia_plug_release(plug);
+}
+
+/**
+ * eia_conn_cork_plugged() - hold back sends until the task's plug is flushed
+ * @conn: the connection
+ *
+ * io_uring plugs the task while it issues more than two submissions at
+ * once. Corking the socket for that long makes the batch one write on the
+ * wire instead of one segment per command buffer, and gpud reads it in one
+ * go. A single submission is not plugged and leaves at once. Other senders
+ * on the connection meanwhile wait for the flush too: at most until the
+ * submitting task finishes the batch or sleeps. Without a plug, or without
+ * memory for the callback, nothing is held back.
+ */
+void eia_conn_cork_plugged(struct eia_conn *conn)
+{
+	struct blk_plug_cb *cb = blk_check_plugged(eia_unplug, conn,
+						   sizeof(struct eia_plug));
+	struct eia_plug *plug;
+
+	if (!cb)
+		return;
+	plug = container_of(cb, struct eia_plug, cb);
+	if (plug->conn)
+		return;
+	kref_get(&conn->kref);
+	plug->conn = conn;
+	mutex_lock(&conn->tx_lock);
+	if (!conn->corks++)
+		tcp_sock_set_cork(conn->sock->sk, true);
+	mutex_unlock(&conn->tx_lock);
 }
 
 /**
@@ -1247,8 +1618,8 @@ static int __eia_conn_call(struct eia_conn *conn, struct eia_call *call)
 	if (err)
 		goto out_put;
 
-	left = wait_for_completion_killable_timeout(&creq->req.done,
-						    max_t(long, creq->req.deadline - jiffies, 1));
+	left = eia_conn_wait(conn, &creq->req,
+			     max_t(long, creq->req.deadline - jiffies, 1));
 	if (left > 0) {
 		err = creq->req.result;
 	} else if (left == 0) {

@@ -29,6 +29,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
+#include <linux/sizes.h>
 #include <linux/uio.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -47,6 +48,9 @@
 #define EIA_MIN_MAX_PAYLOAD	4096
 /* Largest response payload a request receives inline (error messages too). */
 #define EIA_RESP_MAX		EIA_WIRE_ERRMSG_MAX
+
+/* Bytes one read of the socket brings in at most, for many small responses. */
+#define EIA_RXBUF_SIZE		SZ_16K
 
 /* Module parameters (eia_drv.c). */
 extern unsigned int eia_request_timeout_ms;
@@ -70,8 +74,9 @@ struct eia_grant {
 /**
  * struct eia_conn - one TCP (or kTLS) connection to gpud
  * @kref: held by the device while the connection is its current one, by
- *	the receive work while it runs, by the timeout work while queued and
- *	by every request being submitted
+ *	the receive side from eia_conn_start() until it stops (@rx_on), by
+ *	@rx_work and @timeout_work while queued, and by every request being
+ *	submitted or waited for
  * @sock: the socket; the connection holds a reference to its file from
  *	creation to release, so the socket outlives every user of @conn
  * @edev: the device, set by eia_conn_bind() with a device reference that
@@ -80,7 +85,9 @@ struct eia_grant {
  *	so that a reply meant for an older one is recognised
  * @saved_sndtimeo: the socket's send timeout before we took it
  * @saved_rcvtimeo: the socket's receive timeout before we took it
- * @tx_lock: serialises whole messages on @sock
+ * @tx_lock: serialises whole messages on @sock, and protects @corks
+ * @corks: io_uring submissions in progress holding the socket corked, so
+ *	that a batch of command buffers leaves in few segments
  * @lock: protects @reqs, @used, @next_slot, @nreqs and @dead, and the
  *	arming of @timeout_work
  * @reqs: slot -> struct eia_req in flight, where @used has the slot's bit
@@ -92,7 +99,22 @@ struct eia_grant {
  *	added afterwards and all that were in the table have been failed (the
  *	one whose response the receive worker is reading, it fails itself)
  * @room_wait: submitters waiting for @nreqs to drop below EIA_MAX_INFLIGHT
- * @rx_work: the receive worker
+ * @rx_lock: held by the one reader of the socket: @rx_work, or a submitter
+ *	reading its own response (eia_conn_wait()); protects @rxbuf,
+ *	@rx_pos and @rx_len
+ * @rx_wait: on the socket's wait queue while @rx_on: queues @rx_work when
+ *	data comes and nobody holds @rx_lock
+ * @rx_kick_lock: protects @rx_on, so that nothing queues @rx_work once the
+ *	receive side has stopped; taken with interrupts off (wake-ups)
+ * @rx_on: the receive side runs: from eia_conn_start() to the first failed
+ *	read or eia_conn_stop()
+ * @rx_missed: data came while @rx_lock was held; whoever releases it looks
+ *	at this flag after the release (see eia_rx_unlock())
+ * @rxbuf: what was read from the socket and not yet taken, at
+ *	[@rx_pos, @rx_len): one read brings in many small responses
+ * @rx_pos: first byte not yet taken
+ * @rx_len: bytes in @rxbuf
+ * @rx_work: reads what arrives when no submitter is reading
  * @timeout_work: fails the link when a request outlives its deadline; holds
  *	a connection reference while queued; armed only while not @dead
  * @node: in the list of all connections (one socket, one connection)
@@ -105,6 +127,7 @@ struct eia_conn {
 	long saved_sndtimeo;
 	long saved_rcvtimeo;
 	struct mutex tx_lock;	/* see the kernel-doc above */
+	unsigned int corks;
 	spinlock_t lock;	/* see the kernel-doc above */
 	struct eia_req *reqs[EIA_MAX_INFLIGHT];
 	DECLARE_BITMAP(used, EIA_MAX_INFLIGHT);
@@ -112,6 +135,14 @@ struct eia_conn {
 	unsigned int nreqs;
 	bool dead;
 	wait_queue_head_t room_wait;
+	struct mutex rx_lock;	/* see the kernel-doc above */
+	wait_queue_entry_t rx_wait;
+	spinlock_t rx_kick_lock;	/* see the kernel-doc above */
+	bool rx_on;
+	bool rx_missed;
+	u8 *rxbuf;
+	u32 rx_pos;
+	u32 rx_len;
 	struct work_struct rx_work;
 	struct delayed_work timeout_work;
 	struct list_head node;
@@ -122,7 +153,8 @@ struct eia_req;
 /**
  * struct eia_req_ops - what differs between kinds of request
  * @recv: read the payload of a successful response (status 0), @len bytes,
- *	in the receive worker, which has taken the request out of the table.
+ *	by the socket's reader (the receive worker or a waiting submitter,
+ *	maybe another request's), which has taken the request out of the table.
  *	Returns 0, or a negative errno with @why set: the connection is then
  *	dead and the request fails with -ENOLINK.
  * @done: optional; the request has its result. Called exactly once, by
@@ -330,9 +362,11 @@ void eia_req_init(struct eia_req *req, const struct eia_req_ops *ops,
 		  u16 opcode);
 void eia_req_get(struct eia_req *req);
 void eia_req_put(struct eia_req *req);
+void eia_conn_cork_plugged(struct eia_conn *conn);
 int eia_conn_send(struct eia_conn *conn, struct eia_req *req,
 		  struct kvec *vec, unsigned int nvec, u32 payload_len,
 		  u32 timeout_ms, bool wait);
+long eia_conn_wait(struct eia_conn *conn, struct eia_req *req, long timeout);
 int eia_conn_call(struct eia_conn *conn, struct eia_call *call);
 int eia_conn_recv(struct eia_conn *conn, const struct eia_req *req,
 		  struct iov_iter *iter, const char **why);

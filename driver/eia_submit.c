@@ -829,9 +829,14 @@ static struct eia_conn *eia_file_conn(struct eia_file *efile, bool wait,
 	return ERR_PTR(err);
 }
 
-/* Send the message under the file's lock, so that its submits keep order. */
+/*
+ * Send the message under the file's lock, so that its submits keep order.
+ * With @connp (the ioctl) the connection it went on comes back there, with
+ * a reference, for the wait.
+ */
 static int eia_submit_send(struct eia_file *efile, struct eia_msg *m,
-			   struct eia_sub *sub, struct io_uring_cmd *ioucmd)
+			   struct eia_sub *sub, struct io_uring_cmd *ioucmd,
+			   struct eia_conn **connp)
 {
 	struct eia_wire_submit *ws = m->buf;
 	struct eia_conn *conn;
@@ -851,13 +856,17 @@ static int eia_submit_send(struct eia_file *efile, struct eia_msg *m,
 	if (ioucmd) {
 		sub->ioucmd = ioucmd;
 		eia_uring_pdu(ioucmd)->sub = sub;
+		eia_conn_cork_plugged(conn);
 	}
 	/* A uring_cmd must not wait for room: it would hold the ring's lock. */
 	err = eia_conn_send(conn, &sub->req, m->vec, m->nvec,
 			    m->len + m->h2d_bytes, timeout_ms, !ioucmd);
 	if (err && err != -EINTR && err != -EBUSY)
 		atomic64_inc(&efile->edev->errors);
-	eia_conn_put(conn);
+	if (!err && connp)
+		*connp = conn;
+	else
+		eia_conn_put(conn);
 out_unlock:
 	mutex_unlock(&efile->lock);
 	return err;
@@ -870,6 +879,8 @@ out_unlock:
  * @ops: eia_sub_ops (ioctl) or eia_uring_sub_ops
  * @ioucmd: the io_uring command, or NULL for the ioctl
  * @subp: Out: the buffer in flight, with the caller's reference
+ * @connp: Out, for the ioctl (else NULL): the connection the buffer went
+ *	on, with the caller's reference
  *
  * When this returns 0 the buffer is on the wire, its H2D data read and its
  * D2H destinations pinned; its completion comes exactly once.
@@ -882,7 +893,8 @@ out_unlock:
 static int eia_submit_start(struct eia_file *efile,
 			    const struct eia_submit *args,
 			    const struct eia_req_ops *ops,
-			    struct io_uring_cmd *ioucmd, struct eia_sub **subp)
+			    struct io_uring_cmd *ioucmd, struct eia_sub **subp,
+			    struct eia_conn **connp)
 {
 	struct eia_device *edev = efile->edev;
 	struct eia_msg m;
@@ -908,7 +920,7 @@ static int eia_submit_start(struct eia_file *efile,
 	if (!err)
 		err = eia_msg_build(&m, sub);
 	if (!err)
-		err = eia_submit_send(efile, &m, sub, ioucmd);
+		err = eia_submit_send(efile, &m, sub, ioucmd, connp);
 	eia_msg_free(&m);
 	if (err) {
 		eia_req_put(&sub->req);
@@ -931,17 +943,19 @@ static int eia_submit_start(struct eia_file *efile,
  */
 int eia_submit_ioctl(struct eia_file *efile, struct eia_submit *args)
 {
+	struct eia_conn *conn;
 	struct eia_sub *sub;
 	int err;
 
 	args->failed = EIA_SUBMIT_NONE_FAILED;
-	err = eia_submit_start(efile, args, &eia_sub_ops, NULL, &sub);
+	err = eia_submit_start(efile, args, &eia_sub_ops, NULL, &sub, &conn);
 	if (err)
 		return err;
-	if (wait_for_completion_killable(&sub->req.done))
+	if (eia_conn_wait(conn, &sub->req, MAX_SCHEDULE_TIMEOUT) < 0)
 		err = -EINTR;
 	else
 		err = eia_sub_finish(sub, true, &args->failed);
+	eia_conn_put(conn);
 	eia_req_put(&sub->req);
 	return err;
 }
@@ -1020,7 +1034,8 @@ static int __eia_submit_uring(struct eia_file *efile,
 			return eia_submit_inval(efile->edev, "SQE command area past struct eia_submit is not 0");
 	}
 
-	err = eia_submit_start(efile, &args, &eia_uring_sub_ops, ioucmd, &sub);
+	err = eia_submit_start(efile, &args, &eia_uring_sub_ops, ioucmd, &sub,
+			       NULL);
 	if (err)
 		return err;
 	eia_req_put(&sub->req);

@@ -1591,6 +1591,79 @@ TEST_F_TIMEOUT(ctx, signal_mid_send, 60)
 	free(dst);
 }
 
+struct storm {
+	pthread_t target;
+	pthread_t thread;
+	volatile bool stop;
+	unsigned int sent;
+};
+
+/* Signals the target every 200 us until told to stop. */
+static void *storm_main(void *arg)
+{
+	struct storm *st = arg;
+
+	while (!st->stop) {
+		pthread_kill(st->target, SIGUSR1);
+		st->sent++;
+		usleep(200);
+	}
+	return NULL;
+}
+
+/*
+ * A submitter reading its own response is interrupted by signals with a
+ * handler: before the response begins (gpud stopped), and in the middle of
+ * large D2H payloads. The submits succeed, the data is whole and the link
+ * stays healthy: a read cut short would break the stream for everyone.
+ */
+TEST_F_TIMEOUT(ctx, signal_mid_receive, 60)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+	struct target t = { .fd = -1 };
+	uint8_t *src = malloc(BIG_H2D), *dst = malloc(BIG_H2D);
+	struct poker p = { .target = pthread_self() };
+	struct storm st = { .target = pthread_self() };
+	uint64_t buf[6], h;
+	struct eia_cbuf cb = { .buf = buf, .cap = sizeof(buf) };
+	unsigned int i;
+
+	NEED_LOCAL_GPUD();
+	ASSERT_TRUE(src && dst);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */
+	ASSERT_EQ(0, reattach_with_timeout(&self->nl, &self->dev, 30000));
+	ASSERT_EQ(0, target_open(&t, self->dev.name, false));
+	ASSERT_EQ(0, alloc(&t, BIG_H2D, &h));
+	fill(src, BIG_H2D, 11);
+	eia_cbuf_h2d(&cb, h, 0, src, BIG_H2D);
+	ASSERT_EQ(0, submit(&t, &cb, NULL, NULL));
+
+	/* Signals while the response has not begun. */
+	ASSERT_EQ(0, eia_gpud_kill(SIGSTOP));
+	ASSERT_EQ(0, pthread_create(&p.thread, NULL, poker_main, &p));
+	eia_cbuf_reset(&cb);
+	eia_cbuf_d2h(&cb, dst, h, 0, BIG_H2D);
+	EXPECT_EQ(0, submit(&t, &cb, NULL, NULL));
+	pthread_join(p.thread, NULL);
+	EXPECT_EQ(0, memcmp(src, dst, BIG_H2D));
+
+	/* Signals in the middle of payloads. */
+	ASSERT_EQ(0, pthread_create(&st.thread, NULL, storm_main, &st));
+	for (i = 0; i < 4; i++) {
+		memset(dst, 0, BIG_H2D);
+		EXPECT_EQ(0, submit(&t, &cb, NULL, NULL));
+		EXPECT_EQ(0, memcmp(src, dst, BIG_H2D));
+	}
+	st.stop = true;
+	pthread_join(st.thread, NULL);
+	EXPECT_LT(0, st.sent);
+	EXPECT_EQ(0, eia_wait_status(self->dev.name, "healthy", 100));
+	EXPECT_EQ(0, fence_fd(t.fd, 3));
+	target_close(&t);
+	free(src);
+	free(dst);
+}
+
 /* Buffers nobody waits for still time out: the CQE says ETIMEDOUT. */
 TEST_F_TIMEOUT(ctx, request_timeout_async, 60)
 {

@@ -742,6 +742,13 @@ static struct eia_req *eia_req_at(struct eia_conn *conn, u32 slot)
 /* Take the request in @slot out of the table. Called with conn->lock. */
 static void eia_req_remove(struct eia_conn *conn, u32 slot)
 {
+	unsigned long flags;
+
+	if (conn->rx_reader == conn->reqs[slot]) {
+		spin_lock_irqsave(&conn->rx_kick_lock, flags);
+		conn->rx_reader = NULL;
+		spin_unlock_irqrestore(&conn->rx_kick_lock, flags);
+	}
 	__clear_bit(slot, conn->used);
 	conn->reqs[slot] = NULL;
 	conn->nreqs--;
@@ -1231,10 +1238,13 @@ static int eia_rx_one(struct eia_conn *conn, bool wait, unsigned long deadline,
  */
 static void eia_rx_kick(struct eia_conn *conn)
 {
+	struct eia_req *reader;
 	unsigned long flags;
 
 	spin_lock_irqsave(&conn->rx_kick_lock, flags);
-	if (conn->rx_on) {
+	reader = conn->rx_reader;
+	if (conn->rx_on &&
+	    (!reader || !reader->ops->read_in_task(conn, reader))) {
 		kref_get(&conn->kref);
 		if (!queue_work(eia_wq, &conn->rx_work))
 			refcount_dec(&conn->kref.refcount);
@@ -1331,17 +1341,53 @@ static void eia_rx_drain(struct eia_conn *conn)
 		eia_rx_fail(conn, err, why);
 }
 
+/**
+ * eia_conn_read() - read what has arrived, unless somebody else is reading
+ * @conn: the connection; the caller holds a reference
+ *
+ * For the receive worker and for a reader's ->read_in_task. Whoever holds
+ * the socket reads the rest too.
+ */
+void eia_conn_read(struct eia_conn *conn)
+{
+	if (mutex_trylock(&conn->rx_lock)) {
+		eia_rx_drain(conn);
+		eia_rx_unlock(conn);
+	}
+}
+
 /* The receive worker; each queueing holds a connection reference. */
 static void eia_conn_rx_work(struct work_struct *work)
 {
 	struct eia_conn *conn = container_of(work, struct eia_conn, rx_work);
 
-	/* A submitter reading its response reads the rest too. */
-	if (mutex_trylock(&conn->rx_lock)) {
-		eia_rx_drain(conn);
-		eia_rx_unlock(conn);
-	}
+	eia_conn_read(conn);
 	eia_conn_put(conn);
+}
+
+/**
+ * eia_conn_set_reader() - let a request's submitter read the socket
+ * @conn: the connection
+ * @req: a request it sent, with ->read_in_task
+ *
+ * An io_uring submitter waits in io_uring_enter(), where the driver cannot
+ * reach it, and its completion goes through task work in its task anyway.
+ * When data comes and nobody reads, @req's ->read_in_task has that task
+ * read the socket instead of the receive worker: the completion then costs
+ * one wake-up, not two. One such request per connection, until it leaves
+ * the table; a request that already left is not taken.
+ */
+void eia_conn_set_reader(struct eia_conn *conn, struct eia_req *req)
+{
+	unsigned long flags;
+
+	spin_lock(&conn->lock);
+	if (!conn->rx_reader && eia_req_at(conn, req->slot) == req) {
+		spin_lock_irqsave(&conn->rx_kick_lock, flags);
+		conn->rx_reader = req;
+		spin_unlock_irqrestore(&conn->rx_kick_lock, flags);
+	}
+	spin_unlock(&conn->lock);
 }
 
 /**

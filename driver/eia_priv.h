@@ -105,7 +105,11 @@ struct eia_grant {
  * @rx_wait: on the socket's wait queue while @rx_on: queues @rx_work when
  *	data comes and nobody holds @rx_lock
  * @rx_kick_lock: protects @rx_on, so that nothing queues @rx_work once the
- *	receive side has stopped; taken with interrupts off (wake-ups)
+ *	receive side has stopped, and @rx_reader; taken with interrupts off
+ *	(wake-ups)
+ * @rx_reader: a request in the table whose submitter's task reads the
+ *	socket when nobody else does, instead of @rx_work; set under @lock
+ *	too, and cleared when the request leaves the table
  * @rx_on: the receive side runs: from eia_conn_start() to the first failed
  *	read or eia_conn_stop()
  * @rx_missed: data came while @rx_lock was held; whoever releases it looks
@@ -140,6 +144,7 @@ struct eia_conn {
 	spinlock_t rx_kick_lock;	/* see the kernel-doc above */
 	bool rx_on;
 	bool rx_missed;
+	struct eia_req *rx_reader;
 	u8 *rxbuf;
 	u32 rx_pos;
 	u32 rx_len;
@@ -157,6 +162,9 @@ struct eia_req;
  *	maybe another request's), which has taken the request out of the table.
  *	Returns 0, or a negative errno with @why set: the connection is then
  *	dead and the request fails with -ENOLINK.
+ * @read_in_task: optional; have the submitter's task read the socket (see
+ *	eia_conn_set_reader()). Called from wake-ups, with interrupts off and
+ *	the request still in the table; returns false when it cannot.
  * @done: optional; the request has its result. Called exactly once, by
  *	whoever took the request out of the table, in process context with no
  *	lock held, before the request's completion is signalled.
@@ -165,6 +173,7 @@ struct eia_req;
 struct eia_req_ops {
 	int (*recv)(struct eia_conn *conn, struct eia_req *req, u32 len,
 		    const char **why);
+	bool (*read_in_task)(struct eia_conn *conn, struct eia_req *req);
 	void (*done)(struct eia_req *req);
 	void (*release)(struct eia_req *req);
 };
@@ -367,6 +376,8 @@ int eia_conn_send(struct eia_conn *conn, struct eia_req *req,
 		  struct kvec *vec, unsigned int nvec, u32 payload_len,
 		  u32 timeout_ms, bool wait);
 long eia_conn_wait(struct eia_conn *conn, struct eia_req *req, long timeout);
+void eia_conn_set_reader(struct eia_conn *conn, struct eia_req *req);
+void eia_conn_read(struct eia_conn *conn);
 int eia_conn_call(struct eia_conn *conn, struct eia_call *call);
 int eia_conn_recv(struct eia_conn *conn, const struct eia_req *req,
 		  struct iov_iter *iter, const char **why);

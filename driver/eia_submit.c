@@ -86,6 +86,10 @@ struct eia_sub_cmd {
  * @d2h_bvec: the same pages with the byte range of each
  * @nr_d2h_pages: entries in @d2h_pages and @d2h_bvec
  * @ioucmd: the io_uring command of an asynchronous submit, else NULL
+ * @tw: EIA_TW_* of an asynchronous submit: which task work its io_uring
+ *	command carries, one at a time (see eia_uring_read_in_task())
+ * @rx_conn: the connection a queued read in task reads, which the read
+ *	holds a reference to
  */
 struct eia_sub {
 	struct eia_req req;
@@ -99,7 +103,14 @@ struct eia_sub {
 	struct bio_vec *d2h_bvec;
 	unsigned int nr_d2h_pages;
 	struct io_uring_cmd *ioucmd;
+	atomic_t tw;
+	struct eia_conn *rx_conn;
 };
+
+/* A read of the socket is queued as the command's task work. */
+#define EIA_TW_READ	BIT(0)
+/* The buffer has its result: the command is finished by task work. */
+#define EIA_TW_DONE	BIT(1)
 
 /**
  * struct eia_msg - the EIA_MSG_SUBMIT message being built, in the submitter
@@ -696,18 +707,62 @@ static const struct eia_req_ops eia_sub_ops = {
 static void eia_uring_task_cb(struct io_uring_cmd *ioucmd,
 			      unsigned int issue_flags);
 
-/* Completion of a uring_cmd goes through task work: see eia_uring_task_cb(). */
+/*
+ * Completion of a uring_cmd goes through task work: see eia_uring_task_cb().
+ * A read queued as the command's task work and not yet begun finishes it
+ * instead: the command carries one task work at a time.
+ */
 static void eia_uring_done(struct eia_req *req)
 {
 	struct eia_sub *sub = container_of(req, struct eia_sub, req);
 
 	eia_sub_done(req);
 	eia_req_get(req);
-	io_uring_cmd_complete_in_task(sub->ioucmd, eia_uring_task_cb);
+	if (!(atomic_fetch_or(EIA_TW_DONE, &sub->tw) & EIA_TW_READ))
+		io_uring_cmd_complete_in_task(sub->ioucmd, eia_uring_task_cb);
+}
+
+/* Task work: the submitter's task reads the socket. */
+static void eia_uring_read_cb(struct io_uring_cmd *ioucmd,
+			      unsigned int issue_flags)
+{
+	struct eia_sub *sub = eia_uring_pdu(ioucmd)->sub;
+	struct eia_conn *conn = sub->rx_conn;
+	int tw;
+
+	/* A wake-up from now on queues another read. */
+	tw = atomic_fetch_andnot(EIA_TW_READ, &sub->tw);
+	eia_conn_read(conn);
+	eia_conn_put(conn);
+	if (tw & EIA_TW_DONE)
+		eia_uring_task_cb(ioucmd, issue_flags);
+	eia_req_put(&sub->req);
+}
+
+/*
+ * The reader's ->read_in_task, under the connection's rx_kick_lock: queue
+ * a read as the command's task work. Not when the buffer has its result,
+ * nor when a read queued earlier has not begun: the task may be busy or
+ * asleep where task work does not run (a send that waits for gpud to read,
+ * while gpud waits for room to write its responses), and more data coming
+ * meanwhile goes to the receive worker, which always reads.
+ */
+static bool eia_uring_read_in_task(struct eia_conn *conn, struct eia_req *req)
+{
+	struct eia_sub *sub = container_of(req, struct eia_sub, req);
+
+	if (atomic_cmpxchg(&sub->tw, 0, EIA_TW_READ))
+		return false;
+	kref_get(&conn->kref);
+	sub->rx_conn = conn;
+	eia_req_get(req);
+	io_uring_cmd_complete_in_task(sub->ioucmd, eia_uring_read_cb);
+	return true;
 }
 
 static const struct eia_req_ops eia_uring_sub_ops = {
 	.recv = eia_sub_recv,
+	.read_in_task = eia_uring_read_in_task,
 	.done = eia_uring_done,
 	.release = eia_sub_release,
 };
@@ -861,6 +916,8 @@ static int eia_submit_send(struct eia_file *efile, struct eia_msg *m,
 	/* A uring_cmd must not wait for room: it would hold the ring's lock. */
 	err = eia_conn_send(conn, &sub->req, m->vec, m->nvec,
 			    m->len + m->h2d_bytes, timeout_ms, !ioucmd);
+	if (!err && ioucmd)
+		eia_conn_set_reader(conn, &sub->req);
 	if (err && err != -EINTR && err != -EBUSY)
 		atomic64_inc(&efile->edev->errors);
 	if (!err && connp)

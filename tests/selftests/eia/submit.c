@@ -1244,6 +1244,70 @@ TEST_F(ctx, detach_with_uring_in_flight)
 	EXPECT_EQ(0, eia_wait_sessions(0, 5000));
 }
 
+/*
+ * The task whose io_uring command reads the socket is stuck sending while
+ * that command's large response arrives. One submission queues a large
+ * D2H, a fence on another context and a large H2D: gpud's executor fills
+ * the socket with the D2H data, its reader waits to answer the fence, so
+ * it stops reading the H2D, whose send waits in the very task that was to
+ * read. The receive worker must read instead; all three complete, with the
+ * data whole and the link healthy.
+ */
+TEST_F_TIMEOUT(ctx, uring_reader_stuck_sending, 60)
+{
+	const size_t n = 14 * MIB;
+	struct target t = { .fd = -1 }, u = { .fd = -1 };
+	uint8_t *src = malloc(n), *dst = malloc(n), *up = malloc(n);
+	uint64_t b1[6], b2[2], b3[6], ha, hb, ud, seen = 0;
+	struct eia_cbuf c1 = { .buf = b1, .cap = sizeof(b1) };
+	struct eia_cbuf c2 = { .buf = b2, .cap = sizeof(b2) };
+	struct eia_cbuf c3 = { .buf = b3, .cap = sizeof(b3) };
+	struct eia_submit s1, s2, s3;
+	uint32_t extra;
+	int i, res;
+
+	ASSERT_TRUE(src && dst && up);
+	fill(src, n, 5);
+	fill(up, n, 6);
+	ASSERT_EQ(0, target_open(&t, self->dev.name, true));
+	ASSERT_EQ(0, target_open(&u, self->dev.name, false));
+	ASSERT_EQ(0, alloc(&t, n, &ha));
+	ASSERT_EQ(0, alloc(&t, n, &hb));
+	ASSERT_EQ(0, fence(&u, 1));	/* u's context exists */
+	eia_cbuf_h2d(&c1, ha, 0, src, n);
+	ASSERT_EQ(0, submit(&t, &c1, NULL, NULL));
+
+	eia_cbuf_reset(&c1);
+	eia_cbuf_d2h(&c1, dst, ha, 0, n);
+	eia_cbuf_fence(&c2, 2);
+	eia_cbuf_h2d(&c3, hb, 0, up, n);
+	s1 = eia_cbuf_submit_args(&c1, NULL);
+	s2 = eia_cbuf_submit_args(&c2, NULL);
+	s3 = eia_cbuf_submit_args(&c3, NULL);
+	ASSERT_EQ(0, uring_queue(&t.ring, t.fd, &s1, 1));
+	ASSERT_EQ(0, uring_queue(&t.ring, u.fd, &s2, 2));
+	ASSERT_EQ(0, uring_queue(&t.ring, t.fd, &s3, 4));
+	ASSERT_EQ(3, io_uring_submit(&t.ring));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, uring_reap(&t.ring, &res, &extra, &ud));
+		EXPECT_EQ(0, res);
+		seen |= ud;
+	}
+	EXPECT_EQ(7, seen);
+	EXPECT_EQ(0, memcmp(src, dst, n));
+	eia_cbuf_reset(&c1);
+	memset(dst, 0, n);
+	eia_cbuf_d2h(&c1, dst, hb, 0, n);
+	EXPECT_EQ(0, submit(&t, &c1, NULL, NULL));
+	EXPECT_EQ(0, memcmp(up, dst, n));
+	EXPECT_EQ(0, eia_wait_status(self->dev.name, "healthy", 100));
+	target_close(&u);
+	target_close(&t);
+	free(src);
+	free(dst);
+	free(up);
+}
+
 /* 1000 buffers in flight on one ring, each completing with its own results. */
 TEST_F_TIMEOUT(ctx, thousand_in_flight, 120)
 {

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -138,7 +139,10 @@ static int check_launch(struct walk *w, const struct eia_cb_launch_op *l, size_t
 	return 0;
 }
 
-/* A COPY_H2D's data: within the buffer, padded with zeros. Sets *@data. */
+/*
+ * A COPY_H2D's data: within the buffer, padded with zeros. Sets *@data. Reads
+ * nothing but the command when the data needs no padding.
+ */
 static int check_h2d(struct walk *w, const struct eia_cb_copy *c, size_t avail,
 		     uint64_t *data)
 {
@@ -150,7 +154,8 @@ static int check_h2d(struct walk *w, const struct eia_cb_copy *c, size_t avail,
 	if (c->bytes > room || align8(c->bytes) > room)
 		return bad(w, "command %u (COPY_H2D): %llu bytes of data, only %llu left in the buffer",
 			   w->index, (unsigned long long)c->bytes, (unsigned long long)room);
-	if (!all_zero((const unsigned char *)gpud_cmd_h2d_data(c) + c->bytes,
+	if (align8(c->bytes) != c->bytes &&
+	    !all_zero((const unsigned char *)gpud_cmd_h2d_data(c) + c->bytes,
 		      align8(c->bytes) - c->bytes))
 		return bad(w, "command %u (COPY_H2D): data padding must be 0", w->index);
 	*data = align8(c->bytes);
@@ -234,19 +239,47 @@ static int check_hdr(struct walk *w, const struct eia_cb_hdr *h, size_t avail)
 	return 0;
 }
 
-int gpud_cmdbuf_check(struct gpud_cmdbuf *cb, const void *cmds, size_t len,
-		      uint32_t ncmds, uint32_t max_resp, char *msg, size_t msglen)
+static void walk_start(struct walk *w, struct gpud_cmdbuf *cb, const void *cmds,
+		       uint32_t ncmds, char *msg, size_t msglen)
 {
-	struct walk w = { .cb = cb, .msg = msg, .msglen = msglen };
-	const unsigned char *p = cmds, *end = p + len;
-	uint64_t resp;
-	int ret;
-
+	*w = (struct walk){ .cb = cb, .msg = msg, .msglen = msglen };
 	memset(cb, 0, sizeof(*cb));
 	cb->first = cmds;
 	cb->ncmds = ncmds;
 	cb->last_write = -1;
 	cb->light = true;
+}
+
+/* What follows from the whole buffer, once every command passed. */
+static int walk_end(struct walk *w, uint32_t max_resp)
+{
+	struct gpud_cmdbuf *cb = w->cb;
+	uint64_t resp;
+
+	if (w->light_bytes > LIGHT_BYTES)
+		cb->light = false;
+	cb->nd2h_direct = w->nd2h_pending;
+
+	resp = sizeof(struct eia_wire_submit_resp) +
+	       (uint64_t)cb->ncmds * sizeof(struct eia_cb_result);
+	if (cb->d2h_bytes > max_resp || resp + cb->d2h_bytes > max_resp) {
+		snprintf(w->msg, w->msglen,
+			 "COPY_D2H data of %llu bytes: the response would exceed %u bytes",
+			 (unsigned long long)cb->d2h_bytes, max_resp);
+		return -EMSGSIZE;
+	}
+	cb->resp_len = (uint32_t)(resp + cb->d2h_bytes);
+	return 0;
+}
+
+int gpud_cmdbuf_check(struct gpud_cmdbuf *cb, const void *cmds, size_t len,
+		      uint32_t ncmds, uint32_t max_resp, char *msg, size_t msglen)
+{
+	const unsigned char *p = cmds, *end = p + len;
+	struct walk w;
+	int ret;
+
+	walk_start(&w, cb, cmds, ncmds, msg, msglen);
 	for (w.index = 0; w.index < ncmds; w.index++) {
 		const struct eia_cb_hdr *h = (const void *)p;
 		size_t avail = (size_t)(end - p);
@@ -267,20 +300,30 @@ int gpud_cmdbuf_check(struct gpud_cmdbuf *cb, const void *cmds, size_t len,
 	}
 	if (p != end)
 		return bad(&w, "%zu bytes after the last of %u commands", (size_t)(end - p), ncmds);
-	if (w.light_bytes > LIGHT_BYTES)
-		cb->light = false;
-	cb->nd2h_direct = w.nd2h_pending;
+	return walk_end(&w, max_resp);
+}
 
-	resp = sizeof(struct eia_wire_submit_resp) +
-	       (uint64_t)ncmds * sizeof(struct eia_cb_result);
-	if (cb->d2h_bytes > max_resp || resp + cb->d2h_bytes > max_resp) {
-		snprintf(msg, msglen,
-			 "COPY_D2H data of %llu bytes: the response would exceed %u bytes",
-			 (unsigned long long)cb->d2h_bytes, max_resp);
-		return -EMSGSIZE;
-	}
-	cb->resp_len = (uint32_t)(resp + cb->d2h_bytes);
-	return 0;
+int gpud_cmdbuf_check_placed(struct gpud_cmdbuf *cb, const void *cmd, size_t len,
+			     uint64_t data_len, uint32_t max_resp, char *msg, size_t msglen)
+{
+	const struct eia_cb_copy *c = cmd;
+	struct walk w;
+	uint64_t data = 0;
+	int ret;
+
+	if (len != sizeof(*c) || c->hdr.op != EIA_CB_COPY_H2D || c->bytes != data_len ||
+	    data_len % EIA_CB_ALIGN || data_len > SIZE_MAX - len)
+		return -EAGAIN;
+	walk_start(&w, cb, cmd, 1, msg, msglen);
+	ret = check_hdr(&w, &c->hdr, len);
+	/* As the buffer will be once its data arrived: unpadded, none of it is read. */
+	if (!ret)
+		ret = check_h2d(&w, c, len + (size_t)data_len, &data);
+	if (!ret)
+		ret = walk_end(&w, max_resp);
+	if (!ret)
+		cb->placed = true;
+	return ret;
 }
 
 const struct eia_cb_hdr *gpud_cmd_next(const struct eia_cb_hdr *h)

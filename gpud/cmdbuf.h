@@ -33,6 +33,11 @@ struct gpud_cmdbuf {
 	uint32_t nd2h_direct;		/* COPY_D2Hs after last_write */
 	uint32_t resp_len;		/* the response's payload if all succeed */
 	bool light;	/* no operator, little data: fine to run on the reader */
+	/*
+	 * A lone COPY_H2D whose data is not in the payload: gpud received it
+	 * straight into the destination (gpud_cmdbuf_check_placed()).
+	 */
+	bool placed;
 };
 
 /*
@@ -43,6 +48,18 @@ struct gpud_cmdbuf {
  */
 int gpud_cmdbuf_check(struct gpud_cmdbuf *cb, const void *cmds, size_t len,
 		      uint32_t ncmds, uint32_t max_resp, char *msg, size_t msglen);
+
+/*
+ * gpud_cmdbuf_check() of a buffer of one COPY_H2D, @len bytes at @cmd, whose
+ * @data_len bytes of data are not in memory: they follow on the wire. Only
+ * data that needs no padding qualifies, so that nothing is left to check
+ * once it arrives: a buffer that passes may have its data received straight
+ * into device memory, and is then marked @cb->placed. Returns 0, -EAGAIN
+ * (not such a buffer: read it whole and use gpud_cmdbuf_check()), or what
+ * gpud_cmdbuf_check() would return for the whole buffer.
+ */
+int gpud_cmdbuf_check_placed(struct gpud_cmdbuf *cb, const void *cmd, size_t len,
+			     uint64_t data_len, uint32_t max_resp, char *msg, size_t msglen);
 
 /* The command after @h, in a checked buffer (past a COPY_H2D's data). */
 const struct eia_cb_hdr *gpud_cmd_next(const struct eia_cb_hdr *h);

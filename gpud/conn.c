@@ -27,6 +27,12 @@ union request {
 	struct eia_wire_ctx ctx;
 };
 
+/* The start of a SUBMIT of one COPY_H2D, read before its data (read_submit()). */
+struct h2d_head {
+	struct eia_wire_submit sub;
+	struct eia_cb_copy copy;
+};
+
 /*
  * The connection's I/O. The reader reads through a buffer, so that pipelined
  * requests cost one read() for many; while more input is buffered, the
@@ -503,8 +509,13 @@ static int queue_submit(struct gpud_conn *c, struct gpud_job *job)
 	return 0;
 }
 
-/* Takes @payload (the request after the header; NULL if it was not kept). */
-static int handle_submit(struct gpud_conn *c, const struct eia_msg_hdr *h, void *payload)
+/*
+ * Takes @payload (the request after the header; NULL if it was not kept).
+ * @placed: the payload is a lone COPY_H2D whose data read_submit() received
+ * into its destination.
+ */
+static int handle_submit(struct gpud_conn *c, const struct eia_msg_hdr *h, void *payload,
+			 bool placed)
 {
 	const struct eia_wire_submit *sub = payload;
 	char msg[EIA_WIRE_ERRMSG_MAX];
@@ -545,8 +556,13 @@ static int handle_submit(struct gpud_conn *c, const struct eia_msg_hdr *h, void 
 				(unsigned long long)le64toh(sub->ctx));
 		goto out;
 	}
-	ret = gpud_cmdbuf_check(&job->cb, sub + 1, h->payload_len - sizeof(*sub), ncmds,
-				GPUD_MAX_PAYLOAD, msg, sizeof(msg));
+	if (placed)
+		ret = gpud_cmdbuf_check_placed(&job->cb, sub + 1, sizeof(struct eia_cb_copy),
+					       h->payload_len - sizeof(struct h2d_head),
+					       GPUD_MAX_PAYLOAD, msg, sizeof(msg));
+	else
+		ret = gpud_cmdbuf_check(&job->cb, sub + 1, h->payload_len - sizeof(*sub),
+					ncmds, GPUD_MAX_PAYLOAD, msg, sizeof(msg));
 	if (ret) {
 		ret = reply_err(c, h, -ret, "%s; nothing was run", msg);
 		goto out;
@@ -554,8 +570,11 @@ static int handle_submit(struct gpud_conn *c, const struct eia_msg_hdr *h, void 
 	job->kind = GPUD_JOB_SUBMIT;
 	job->ctx = ctx;
 	job->tag = h->tag;
-	/* Quick and nothing before it in its context: no hand-off. */
-	if (job->cb.light && gpud_sched_ctx_idle(&c->sched, ctx)) {
+	/*
+	 * Quick and nothing before it in its context: no hand-off. A placed
+	 * buffer is both (h2d_target() made sure), its data already moved.
+	 */
+	if (job->cb.placed || (job->cb.light && gpud_sched_ctx_idle(&c->sched, ctx))) {
 		ret = run_submit(c, true, job);
 		goto out;
 	}
@@ -568,7 +587,7 @@ out:
 
 /* Answers one well-framed request. Returns 0, or -1 to close the connection. */
 static int handle(struct gpud_conn *c, const struct eia_msg_hdr *h,
-		  const union request *req, void *payload)
+		  const union request *req, void *payload, bool placed)
 {
 	if (h->flags & EIA_WIRE_F_RESPONSE || h->status) {
 		free(payload);
@@ -605,7 +624,7 @@ static int handle(struct gpud_conn *c, const struct eia_msg_hdr *h,
 	case EIA_MSG_CTX_DESTROY:
 		return handle_ctx_destroy(c, h, &req->ctx);
 	}
-	return handle_submit(c, h, payload);
+	return handle_submit(c, h, payload, placed);
 }
 
 /* A header that failed eia_wire_check_hdr(), or a read that failed. */
@@ -633,20 +652,95 @@ static void fatal_error(struct gpud_conn *c, const struct eia_msg_hdr *h, int er
 }
 
 /*
- * Read one request. A SUBMIT's payload (of an attached client, at least a
- * struct eia_wire_submit) goes to a buffer of its own in *@payload (NULL if
- * there is no memory for it: then it is dropped); other payloads that fit go
- * to @req, larger ones are dropped: the handlers refuse their size, and the
- * stream stays in step. Returns 0 or a negative errno (header checks
- * included, with @h filled).
+ * Where the data of the SUBMIT (@h) that starts with @head may be received
+ * straight into device memory, sparing a copy of it after it arrived; or
+ * NULL: read the payload whole. Only when that can change nothing the
+ * buffer's normal run would not: the buffer is a lone COPY_H2D that
+ * handle_submit() will accept (checked completely now, before any data
+ * arrives, so a malformed buffer is still refused whole), its destination
+ * is valid, and its context has no earlier work queued or running that
+ * could read or write that memory meanwhile (D2H data sent from device
+ * memory included). Only the reader queues work, so the context stays idle
+ * while the data arrives. A connection that fails midway leaves the
+ * destination partly written, but gpud then frees its contexts: no one
+ * can see it.
+ */
+static void *h2d_target(struct gpud_conn *c, const struct eia_msg_hdr *h,
+			const struct h2d_head *head)
+{
+	char msg[EIA_WIRE_ERRMSG_MAX];
+	struct gpud_cmdbuf cb;
+	struct gpud_ctx *ctx;
+	void *dst;
+
+	if (!c->eng->be->host_visible || h->flags || h->status || head->sub.flags ||
+	    le32toh(head->sub.ncmds) != 1)
+		return NULL;
+	ctx = gpud_ctx_table_find(&c->ctxs, le64toh(head->sub.ctx));
+	if (!ctx ||
+	    gpud_cmdbuf_check_placed(&cb, &head->copy, sizeof(head->copy),
+				     h->payload_len - sizeof(*head), GPUD_MAX_PAYLOAD, msg,
+				     sizeof(msg)))
+		return NULL;
+	/* Whatever would fail the copy when it runs is left to gpud_exec() to report. */
+	if (!gpud_sched_ctx_idle(&c->sched, ctx) || atomic_load(&c->eng->stopping) ||
+	    gpud_ctx_queue(c->eng, ctx) ||
+	    gpud_mem_range(ctx, head->copy.dst, head->copy.dst_offset, head->copy.bytes, &dst))
+		return NULL;
+	return dst;
+}
+
+/*
+ * Read a SUBMIT's payload (at least a struct eia_wire_submit) into a buffer
+ * of its own in *@payload, or NULL if there is no memory for it: then it is
+ * dropped. A lone COPY_H2D may have its data received into device memory
+ * instead (h2d_target()): then the buffer holds the rest and *@placed is set.
+ */
+static int read_submit(struct gpud_conn *c, const struct eia_msg_hdr *h, void **payload,
+		       bool *placed)
+{
+	size_t first = h->payload_len < sizeof(struct h2d_head) ? h->payload_len :
+								  sizeof(struct h2d_head);
+	struct h2d_head head;
+	void *dst = NULL;
+	int ret;
+
+	ret = in_take(c, &head, first);
+	if (ret)
+		return ret;
+	if (first == sizeof(head))
+		dst = h2d_target(c, h, &head);
+	*payload = malloc(dst ? sizeof(head) : h->payload_len);
+	if (*payload)
+		memcpy(*payload, &head, first);
+	if (dst && *payload) {
+		*placed = true;
+		ret = in_take(c, dst, h->payload_len - first);
+	} else {
+		ret = in_take(c, *payload ? (unsigned char *)*payload + first : NULL,
+			      h->payload_len - first);
+	}
+	if (ret) {
+		free(*payload);
+		*payload = NULL;
+	}
+	return ret;
+}
+
+/*
+ * Read one request. A SUBMIT's payload (of an attached client) goes to
+ * *@payload (read_submit()); other payloads that fit go to @req, larger ones
+ * are dropped: the handlers refuse their size, and the stream stays in step.
+ * Returns 0 or a negative errno (header checks included, with @h filled).
  */
 static int read_request(struct gpud_conn *c, struct eia_msg_hdr *h,
-			union request *req, void **payload)
+			union request *req, void **payload, bool *placed)
 {
 	struct eia_wire_hdr raw;
 	int ret;
 
 	*payload = NULL;
+	*placed = false;
 	ret = in_take(c, &raw, sizeof(raw));
 	if (ret)
 		return ret;
@@ -654,15 +748,8 @@ static int read_request(struct gpud_conn *c, struct eia_msg_hdr *h,
 	if (ret)
 		return ret;
 	if (h->opcode == EIA_MSG_SUBMIT && c->attached &&
-	    h->payload_len >= sizeof(struct eia_wire_submit)) {
-		*payload = malloc(h->payload_len);
-		ret = in_take(c, *payload, h->payload_len);
-		if (ret) {
-			free(*payload);
-			*payload = NULL;
-		}
-		return ret;
-	}
+	    h->payload_len >= sizeof(struct eia_wire_submit))
+		return read_submit(c, h, payload, placed);
 	return in_take(c, h->payload_len <= sizeof(*req) ? req : NULL, h->payload_len);
 }
 
@@ -702,6 +789,7 @@ void gpud_conn_serve(struct gpud_conn *c)
 	struct eia_msg_hdr h;
 	union request req;
 	void *payload;
+	bool placed;
 	int ret;
 
 	pthread_mutex_init(&c->write_lock, NULL);
@@ -720,14 +808,14 @@ void gpud_conn_serve(struct gpud_conn *c)
 			gpud_debug("peer=%s: resumed reading (queue was over %u bytes)", c->peer,
 				   GPUD_QUEUE_BYTES);
 		memset(&h, 0, sizeof(h));
-		ret = read_request(c, &h, &req, &payload);
+		ret = read_request(c, &h, &req, &payload, &placed);
 		if (ret) {
 			fatal_error(c, &h, ret);
 			break;
 		}
 		gpud_debug("peer=%s op=%u tag=%llu len=%u", c->peer, h.opcode,
 			   (unsigned long long)h.tag, h.payload_len);
-		if (handle(c, &h, &req, payload))
+		if (handle(c, &h, &req, payload, placed))
 			break;
 	}
 	conn_end(c);

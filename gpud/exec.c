@@ -53,7 +53,7 @@ static int run_copy(struct run *x, const struct eia_cb_copy *c)
 	switch (c->hdr.op) {
 	case EIA_CB_COPY_H2D:
 		ret = gpud_mem_range(x->ctx, c->dst, c->dst_offset, c->bytes, &dst);
-		if (!ret && c->bytes)
+		if (!ret && c->bytes && !x->cb->placed)
 			ret = eng->be->copy_h2d(eng, q, dst, gpud_cmd_h2d_data(c), c->bytes);
 		return ret;
 	case EIA_CB_COPY_D2H:
@@ -217,8 +217,9 @@ void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx,
 			status = queued;
 			failed = 0;
 		} else if (failed == EIA_WIRE_NONE_FAILED) {
-			status = atomic_load(&eng->stopping) ? -ECANCELED :
-							       run_cmd(&x, h, &value);
+			/* Placed data is in device memory already: that copy was done. */
+			status = atomic_load(&eng->stopping) && !cb->placed ? -ECANCELED :
+									      run_cmd(&x, h, &value);
 			if (status)
 				failed = x.index;
 		}

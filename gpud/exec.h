@@ -44,7 +44,8 @@ void gpud_resp_free(struct gpud_resp *r);
 /*
  * Run @cb in @ctx, charging its allocations to @acct, and fill @r (all but
  * the wire header, which the sender packs into the first
- * sizeof(struct eia_wire_hdr) bytes of @r->head).
+ * sizeof(struct eia_wire_hdr) bytes of @r->head). The COPY_H2D of a placed
+ * buffer copies nothing: its data was received into its destination.
  */
 void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx,
 	       struct gpud_mem_account *acct, const struct gpud_cmdbuf *cb,

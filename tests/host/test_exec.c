@@ -596,6 +596,63 @@ static void bad_h2d_src(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
 	c->src = 0x7fff0000;
 }
 
+/*
+ * Lone COPY_H2Ds, whose data gpud may receive straight into device memory:
+ * 64 bytes that would fit the destination, were the buffer well formed.
+ */
+static const unsigned char lone_data[64] = "never to be written: the buffer is malformed";
+
+static void bad_lone_h2d_flags(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	struct eia_cb_copy *c = cb_at(b, cb_h2d(b, h, 0, lone_data, sizeof(lone_data)));
+
+	c->hdr.flags = 1;
+}
+
+static void bad_lone_h2d_src(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	struct eia_cb_copy *c = cb_at(b, cb_h2d(b, h, 0, lone_data, sizeof(lone_data)));
+
+	c->src_offset = 8;
+}
+
+static void bad_lone_h2d_size(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	struct eia_cb_copy *c = cb_at(b, cb_h2d(b, h, 0, lone_data, sizeof(lone_data)));
+
+	c->hdr.size = sizeof(*c) + 8;
+}
+
+static void bad_lone_h2d_padding(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	cb_h2d(b, h, 0, lone_data, 61);
+	b->buf[b->len - 1] = 0x11;
+}
+
+static void bad_lone_h2d_ncmds(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	cb_h2d(b, h, 0, lone_data, sizeof(lone_data));
+	*n = 2;
+}
+
+static void bad_lone_h2d_short(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	cb_h2d(b, h, 0, lone_data, sizeof(lone_data));
+	b->len -= 8;
+}
+
+static void bad_lone_h2d_trailing(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	cb_h2d(b, h, 0, lone_data, sizeof(lone_data));
+	cb_put(b, NULL, 8);
+}
+
+static void bad_lone_h2d_submit_flags(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	cb_h2d(b, h, 0, lone_data, sizeof(lone_data));
+	*f = 2;
+}
+
 static void bad_d2h_dst(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
 {
 	struct eia_cb_copy *c = cb_at(b, cb_d2h(b, h, 0, 8));
@@ -720,6 +777,14 @@ static const struct bad_case bad_cases[] = {
 	{ "truncated H2D data", bad_h2d_truncated, "100 bytes of data, only 64 left" },
 	{ "H2D padding", bad_h2d_padding, "command 1 (COPY_H2D): data padding must be 0" },
 	{ "H2D src", bad_h2d_src, "src and src_offset must be 0 on the wire" },
+	{ "lone H2D flags", bad_lone_h2d_flags, "command 0 (COPY_H2D): flags must be 0" },
+	{ "lone H2D src_offset", bad_lone_h2d_src, "src and src_offset must be 0 on the wire" },
+	{ "lone H2D size", bad_lone_h2d_size, "command 0 (COPY_H2D): size is 56, expected 48" },
+	{ "lone H2D padding", bad_lone_h2d_padding, "command 0 (COPY_H2D): data padding must be 0" },
+	{ "lone H2D ncmds 2", bad_lone_h2d_ncmds, "the buffer ends after 1 of 2 commands" },
+	{ "lone H2D short", bad_lone_h2d_short, "64 bytes of data, only 56 left" },
+	{ "lone H2D trailing", bad_lone_h2d_trailing, "8 bytes after the last of 1 commands" },
+	{ "lone H2D submit flags", bad_lone_h2d_submit_flags, "SUBMIT flags must be 0" },
 	{ "D2H dst", bad_d2h_dst, "dst and dst_offset must be 0 on the wire" },
 	{ "MEMSET pad", bad_memset_pad, "command 0 (MEMSET): pad must be 0" },
 	{ "LAUNCH pad", bad_launch_pad, "command 0 (LAUNCH_OP): pad must be 0" },
@@ -736,7 +801,9 @@ static const struct bad_case bad_cases[] = {
 
 TEST_F(exec, malformed_buffers_refused_whole)
 {
+	static const unsigned char junk64[64];
 	unsigned char junk[8] = { 0 };
+	struct sresp r;
 	struct eia_wire_hdr hdr;
 	uint32_t ncmds, flags;
 	unsigned int i;
@@ -764,8 +831,14 @@ TEST_F(exec, malformed_buffers_refused_whole)
 	eia_wire_hdr_pack(&hdr, EIA_MSG_SUBMIT, 0, 0, 77, sizeof(junk));
 	ASSERT_EQ(0, send_raw(self->fd, &hdr, junk, sizeof(junk)));
 	expect_refused(_metadata, self->fd, 77, EINVAL, "SUBMIT payload is 8 bytes, at least 16");
-	/* Nothing ran: none of their allocations happened. */
+	/* Nothing ran: none of their allocations happened, none of their data landed. */
 	EXPECT_EQ(64, memory_used(_metadata, self->fd, self->ctx));
+	cb_reset(&b);
+	cb_d2h(&b, h, 0, 64);
+	run(_metadata, self->fd, self->ctx, &b, NONE, &r);
+	ASSERT_EQ(64, r.data_len);
+	EXPECT_EQ(0, memcmp(r.data, junk64, 64));
+	sresp_release(&r);
 	cb_release(&b);
 }
 
@@ -972,6 +1045,208 @@ TEST_F(exec, out_of_range_erange)
 	run(_metadata, self->fd, self->ctx, &b, NONE, &r);
 	EXPECT_EQ(8, r.data_len);
 	sresp_release(&r);
+	cb_release(&b);
+}
+
+/*
+ * A buffer of one COPY_H2D whose data needs no padding may be received
+ * straight into device memory: it must land exactly as any other copy, and
+ * one that cannot run must leave its destination untouched.
+ */
+TEST_F_TIMEOUT(exec, lone_h2d_lands_whole_or_not_at_all, 60)
+{
+	const size_t n = 8 * MIB;
+	unsigned char *a = malloc(n), *z = calloc(1, n), odd[13] = "thirteen byte";
+	struct sresp r;
+	struct cb b;
+	uint64_t h, g;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, z);
+	h = alloc(_metadata, self->fd, self->ctx, n + 64);
+	g = alloc(_metadata, self->fd, self->ctx, 64);
+	pattern(a, n, 4);
+	cb_init(&b);
+	cb_h2d(&b, h, 64, a, n);
+	run(_metadata, self->fd, self->ctx, &b, NONE, &r);
+	EXPECT_EQ(0, r.res[0].status);
+	EXPECT_EQ(0, r.res[0].value);
+	EXPECT_EQ(0, r.data_len);
+	EXPECT_EQ(n + 128, r.memory_used);
+	sresp_release(&r);
+	/* Small, empty, and odd-sized (padded: read whole) ones too. */
+	cb_reset(&b);
+	cb_h2d(&b, g, 8, a, 16);
+	run(_metadata, self->fd, self->ctx, &b, NONE, &r);
+	sresp_release(&r);
+	cb_reset(&b);
+	cb_h2d(&b, g, 64, a, 0);
+	run(_metadata, self->fd, self->ctx, &b, NONE, &r);
+	sresp_release(&r);
+	cb_reset(&b);
+	cb_h2d(&b, g, 40, odd, sizeof(odd));
+	run(_metadata, self->fd, self->ctx, &b, NONE, &r);
+	sresp_release(&r);
+
+	/* Out of range, by a byte or whole, or a bad handle: nothing written. */
+	cb_reset(&b);
+	cb_h2d(&b, h, 72, z, n);
+	expect_cmd_error(_metadata, self->fd, self->ctx, &b, -ERANGE);
+	cb_reset(&b);
+	cb_h2d(&b, g, 0, z, 72);
+	expect_cmd_error(_metadata, self->fd, self->ctx, &b, -ERANGE);
+	cb_reset(&b);
+	cb_h2d(&b, h, UINT64_MAX - 7, z, 8);
+	expect_cmd_error(_metadata, self->fd, self->ctx, &b, -ERANGE);
+	cb_reset(&b);
+	cb_h2d(&b, h ^ (1ull << 16), 0, z, n);
+	expect_cmd_error(_metadata, self->fd, self->ctx, &b, -ENOENT);
+
+	cb_reset(&b);
+	cb_d2h(&b, h, 0, n + 64);
+	cb_d2h(&b, g, 0, 64);
+	run(_metadata, self->fd, self->ctx, &b, NONE, &r);
+	ASSERT_EQ(n + 128, r.data_len);
+	EXPECT_EQ(0, memcmp(r.data, z, 64));
+	EXPECT_EQ(0, memcmp(r.data + 64, a, n));
+	EXPECT_EQ(0, memcmp(r.data + n + 64, z, 8));
+	EXPECT_EQ(0, memcmp(r.data + n + 72, a, 16));
+	EXPECT_EQ(0, memcmp(r.data + n + 88, z, 16));
+	EXPECT_EQ(0, memcmp(r.data + n + 104, odd, sizeof(odd)));
+	EXPECT_EQ(0, memcmp(r.data + n + 104 + sizeof(odd), z, 24 - sizeof(odd)));
+	sresp_release(&r);
+	cb_release(&b);
+	free(a);
+	free(z);
+}
+
+/*
+ * Earlier work of the context still reads or writes the destination of a
+ * lone COPY_H2D: its data must not land before that work is done.
+ */
+TEST_F_TIMEOUT(exec, lone_h2d_waits_for_earlier_work, 60)
+{
+	const size_t n = 8 * MIB;
+	unsigned char *a = malloc(n), *c = malloc(n);
+	struct sresp r;
+	struct msg m;
+	struct cb b;
+	uint64_t h;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, c);
+	h = alloc(_metadata, self->fd, self->ctx, n);
+	pattern(a, n, 5);
+	pattern(c, n, 6);
+	cb_init(&b);
+	cb_h2d(&b, h, 0, a, n);
+	run(_metadata, self->fd, self->ctx, &b, NONE, &r);
+	sresp_release(&r);
+
+	/*
+	 * A read whose 8 MiB answer gpud sends from device memory, and which
+	 * stalls while this test does not read: the next copy arrives whole
+	 * meanwhile.
+	 */
+	cb_reset(&b);
+	cb_d2h(&b, h, 0, n);
+	ASSERT_EQ(0, send_submit(self->fd, self->ctx, &b, 101));
+	cb_reset(&b);
+	cb_h2d(&b, h, 0, c, n);
+	ASSERT_EQ(0, send_submit(self->fd, self->ctx, &b, 102));
+	ASSERT_EQ(0, recv_msg(self->fd, &m));
+	ASSERT_EQ(0, sresp_decode(&m, &r));
+	EXPECT_EQ(101, r.tag);
+	ASSERT_EQ(n, r.data_len);
+	EXPECT_EQ(0, memcmp(r.data, a, n));
+	sresp_release(&r);
+	ASSERT_EQ(0, recv_msg(self->fd, &m));
+	ASSERT_EQ(0, sresp_decode(&m, &r));
+	EXPECT_EQ(102, r.tag);
+	EXPECT_EQ(0, r.status);
+	EXPECT_EQ(NONE, r.failed);
+	sresp_release(&r);
+
+	/* A fill on the executor, then a copy over it: the copy wins. */
+	cb_reset(&b);
+	cb_memset(&b, h, 0, n, 0x11);
+	ASSERT_EQ(0, send_submit(self->fd, self->ctx, &b, 103));
+	cb_reset(&b);
+	cb_h2d(&b, h, 0, a, n);
+	ASSERT_EQ(0, send_submit(self->fd, self->ctx, &b, 104));
+	cb_reset(&b);
+	cb_d2h(&b, h, 0, n);
+	ASSERT_EQ(0, send_submit(self->fd, self->ctx, &b, 105));
+	for (uint64_t t = 103; t <= 105; t++) {
+		/* A context's responses come in order. */
+		ASSERT_EQ(0, recv_msg(self->fd, &m));
+		ASSERT_EQ(0, sresp_decode(&m, &r));
+		EXPECT_EQ(t, r.tag);
+		EXPECT_EQ(0, r.status);
+		EXPECT_EQ(NONE, r.failed);
+		if (t == 105) {
+			ASSERT_EQ(n, r.data_len);
+			EXPECT_EQ(0, memcmp(r.data, a, n));
+		}
+		sresp_release(&r);
+	}
+	cb_release(&b);
+	free(a);
+	free(c);
+}
+
+TEST_F_TIMEOUT(exec, lone_h2d_pipelined_in_order, 60)
+{
+	enum { NBUF = 200 };
+	uint64_t ctx[2], h[2], big[2], v;
+	uint64_t want_h2d[2] = { 0, 0 };
+	struct sresp r;
+	struct msg m;
+	struct cb b;
+	int i, c;
+
+	ctx[0] = self->ctx;
+	ASSERT_EQ(0, ctx_create(self->fd, tag(), &ctx[1]));
+	for (c = 0; c < 2; c++) {
+		h[c] = alloc(_metadata, self->fd, ctx[c], 8);
+		big[c] = alloc(_metadata, self->fd, ctx[c], 256 * KIB);
+	}
+	cb_init(&b);
+	/* Pairs: a lone copy of i, then a read of it, some behind a fill. */
+	for (i = 0; i < NBUF; i++) {
+		c = i / 2 % 2;
+		v = 0x5000000000ull + (uint64_t)i;
+		cb_reset(&b);
+		if (i % 2 == 0) {
+			cb_h2d(&b, h[c], 0, &v, 8);
+		} else {
+			if (i % 3 == 0)
+				cb_memset(&b, big[c], 0, 256 * KIB, 7);
+			cb_d2h(&b, h[c], 0, 8);
+		}
+		ASSERT_EQ(0, send_submit(self->fd, ctx[c], &b, 700000 + i));
+	}
+	for (i = 0; i < NBUF; i++) {
+		ASSERT_EQ(0, recv_msg(self->fd, &m));
+		ASSERT_EQ(0, sresp_decode(&m, &r));
+		ASSERT_EQ(0, r.status);
+		ASSERT_EQ(NONE, r.failed);
+		ASSERT_GE(r.tag, 700000);
+		ASSERT_LT(r.tag, 700000 + NBUF);
+		c = (int)(r.tag - 700000) / 2 % 2;
+		if ((r.tag - 700000) % 2 == 0) {
+			/* A context's responses come in order. */
+			EXPECT_GT(r.tag, want_h2d[c]);
+			want_h2d[c] = r.tag;
+			EXPECT_EQ(0, r.data_len);
+		} else {
+			EXPECT_EQ(want_h2d[c] + 1, r.tag);
+			v = 0x5000000000ull + (want_h2d[c] - 700000);
+			ASSERT_EQ(8, r.data_len);
+			EXPECT_EQ(0, memcmp(r.data, &v, 8));
+		}
+		sresp_release(&r);
+	}
 	cb_release(&b);
 }
 

@@ -420,6 +420,43 @@ TEST_F(gpud, copy_out_of_range_stops)
 	free(buf);
 }
 
+/*
+ * A synchronous copy lands whole or not at all: one that does not fit its
+ * destination leaves it as it was (gpud may receive copy data straight into
+ * device memory; not then).
+ */
+TEST_F(gpud, copies_land_whole_or_not_at_all)
+{
+	size_t n = 8 * MIB;
+	unsigned char *a = malloc(n + 8), *b = malloc(n + 8);
+	eiaDeviceptr p;
+	eiaFailure f;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	/* 8 MiB at an aligned offset, and an odd size at an odd one. */
+	ASSERT_EQ(0, round_trip(self->dev, n + 64, 64, n));
+	ASSERT_EQ(0, round_trip(self->dev, n, 3, n - 5));
+
+	fill_pattern(a, n + 8, 11);
+	ASSERT_EQ(EIA_SUCCESS, eiaMemAlloc(self->dev, &p, n));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyHtoD(self->dev, p, 0, a, n));
+	memset(b, 0x77, n + 8);
+	ASSERT_EQ(EIA_ERROR_OUT_OF_RANGE, eiaMemcpyHtoD(self->dev, p, 0, b, n + 8));
+	f = last();
+	ASSERT_EQ(ERANGE, f.sysErrno);
+	ASSERT_EQ(0, f.command);
+	ASSERT_EQ(3, f.commandType);	/* EIA_CB_COPY_H2D */
+	ASSERT_STREQ("eiaMemcpyHtoD", f.function);
+	ASSERT_EQ(EIA_ERROR_OUT_OF_RANGE, eiaMemcpyHtoD(self->dev, p, 8, b, n));
+	ASSERT_EQ(EIA_ERROR_OUT_OF_RANGE, eiaMemcpyHtoD(self->dev, p, 7, b, n - 5));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyDtoH(self->dev, b, p, 0, n));
+	ASSERT_EQ(0, memcmp(a, b, n));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemFree(self->dev, p));
+	free(a);
+	free(b);
+}
+
 TEST_F(gpud, memset_and_dtod)
 {
 	unsigned char in[1000], out[1000], want[1000];

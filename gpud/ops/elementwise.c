@@ -6,27 +6,54 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <string.h>
 
 #include "f16.h"
 #include "internal.h"
 
-#define BINARY_KERNELS(name, expr) \
+/*
+ * @vec4 is VEC4 where @expr holds for v4f operands too (all but Pow): the
+ * unit-stride and scalar-operand loops then take four lanes at a time,
+ * which -O2 does not do by itself. The results are the same, lane by lane.
+ */
+#define VEC4(...) __VA_ARGS__
+#define SCALAR_ONLY(...)
+
+#define BINARY_KERNELS(name, expr, vec4) \
 static void name##_f32(int64_t n, const float *a, int64_t sa, \
 		       const float *b, int64_t sb, float *y) \
 { \
+	int64_t i = 0; \
+	\
 	if (sa == 1 && sb == 1) { \
-		for (int64_t i = 0; i < n; i++) { \
+		vec4(for (; i + 4 <= n; i += 4) { \
+			v4f x0, x1, r; \
+			\
+			memcpy(&x0, a + i, sizeof(x0)); \
+			memcpy(&x1, b + i, sizeof(x1)); \
+			r = (expr); \
+			memcpy(y + i, &r, sizeof(r)); \
+		}) \
+		for (; i < n; i++) { \
 			float x0 = a[i], x1 = b[i]; \
 			y[i] = (expr); \
 		} \
 	} else if (sa == 1 && sb == 0) { \
 		float x1 = b[0]; \
-		for (int64_t i = 0; i < n; i++) { \
+		\
+		vec4(for (; i + 4 <= n; i += 4) { \
+			v4f x0, r; \
+			\
+			memcpy(&x0, a + i, sizeof(x0)); \
+			r = (expr); \
+			memcpy(y + i, &r, sizeof(r)); \
+		}) \
+		for (; i < n; i++) { \
 			float x0 = a[i]; \
 			y[i] = (expr); \
 		} \
 	} else { \
-		for (int64_t i = 0; i < n; i++) { \
+		for (; i < n; i++) { \
 			float x0 = a[i * sa], x1 = b[i * sb]; \
 			y[i] = (expr); \
 		} \
@@ -41,11 +68,11 @@ static void name##_f16(int64_t n, const uint16_t *a, int64_t sa, \
 	} \
 }
 
-BINARY_KERNELS(add, x0 + x1)
-BINARY_KERNELS(sub, x0 - x1)
-BINARY_KERNELS(mul, x0 * x1)
-BINARY_KERNELS(div, x0 / x1)
-BINARY_KERNELS(pow, powf(x0, x1))
+BINARY_KERNELS(add, x0 + x1, VEC4)
+BINARY_KERNELS(sub, x0 - x1, VEC4)
+BINARY_KERNELS(mul, x0 * x1, VEC4)
+BINARY_KERNELS(div, x0 / x1, VEC4)
+BINARY_KERNELS(pow, powf(x0, x1), SCALAR_ONLY)
 
 typedef void (*bin_f32_fn)(int64_t, const float *, int64_t, const float *,
 			   int64_t, float *);

@@ -121,6 +121,22 @@ int strided_copy(struct eia_pool *pool, size_t esize, uint32_t ndim,
 		 const int64_t *dims, const void *src, const int64_t *strides,
 		 void *dst);
 
+/*
+ * Four floats and their bits: vector code that every compiler and ISA takes
+ * (compare, select by mask), for loops -O2 leaves scalar. Unaligned loads
+ * and stores go through memcpy().
+ */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+/* (v > m) ? v : m per lane: NaN never replaces m, as in scalar MaxPool. */
+static inline v4f v4f_max(v4f m, v4f v)
+{
+	v4i gt = v > m;
+
+	return (v4f)(((v4i)v & gt) | ((v4i)m & ~gt));
+}
+
 /* window.c: one spatial axis of Conv or a pool. */
 struct win_axis {
 	int64_t in, k, s, d;	/* input size, kernel, stride, dilation */
@@ -147,6 +163,15 @@ typedef int (*range_fn)(void *ctx, int64_t begin, int64_t end,
 /* Ranges hold at least @grain elements (except a short last one). */
 int pool_for(struct eia_pool *pool, int64_t total, int64_t grain, range_fn fn,
 	     void *ctx);
+
+/*
+ * Scratch memory of at least @size (> 0) bytes, aligned to
+ * POOL_SCRATCH_ALIGN, for the task running on @worker; NULL when out of
+ * memory. The worker keeps it (growing it when asked for more) from job to
+ * job; what a task leaves in it means nothing to the next.
+ */
+#define POOL_SCRATCH_ALIGN 64
+void *pool_scratch(struct eia_pool *pool, unsigned int worker, size_t size);
 
 /* gemm.c: OpenBLAS set-up, once per process (pool creation calls it). */
 int blas_init(void);

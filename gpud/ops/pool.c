@@ -2,18 +2,30 @@
 /*
  * A fixed set of worker threads running one job at a time. A job is a number
  * of independent tasks claimed with an atomic counter; the submitting thread
- * sleeps until the last worker leaves the job, so no thread other than the
+ * waits until the last worker leaves the job, so no thread other than the
  * pool's own ever runs operator work.
+ *
+ * Waking a sleeping thread costs tens of microseconds (more in a VM), as
+ * much as a small operator takes, and a model runs one job after another.
+ * So a worker that finished a job, and a submitter whose job is under way,
+ * poll for a while before sleeping on a condition variable, yielding the
+ * CPU as they poll: a pool of N workers on N cores must not keep the
+ * submitter (which prepares the next job) off them. Where other programs
+ * compete for the cores, a yield can hand one of them a whole time slice,
+ * while a thread woken from sleep gets the CPU back at once; so a yield
+ * that took long stops all polling for a while.
  */
 #include "pool.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -21,12 +33,37 @@ struct eia_pool_worker {
 	struct eia_pool *pool;
 	unsigned int index;
 	pthread_t thread;
+	/* Kept from job to job: allocating it per call costs page faults. */
+	void *scratch;
+	size_t scratch_size;
 };
 
 /*
+ * How long an idle worker polls for the next job, and a submitter for the
+ * end of its own, before sleeping. The submitter's is short: it covers the
+ * small operators (tens of microseconds), and every poll it makes takes CPU
+ * time from the workers it waits for.
+ */
+#define POOL_IDLE_SPIN_NS 100000
+#define POOL_WAIT_SPIN_NS 20000
+/*
+ * An idle worker whose yield lasted longer than this most likely gave its
+ * core to another program, which can keep it for a time slice at every
+ * yield (a woken thread preempts it instead): then no thread of the pool
+ * polls for POOL_NO_SPIN_NS. The submitter's yields do not count: they
+ * hand the core to the pool's own workers.
+ */
+#define POOL_SLOW_YIELD_NS 1000000
+#define POOL_NO_SPIN_NS 10000000
+
+/*
  * Lock order: run_lock (held by the submitter for a whole job), then lock.
- * Job fields are written under lock before the generation bump and read by
- * workers after they see it; the task counter and error are atomics.
+ * Job fields are written before the generation bump (a release) and read by
+ * workers after they see it (an acquire); the task counter and error are
+ * atomics. A thread going to sleep counts itself in sleepers or sets
+ * waiting under lock after checking its condition there, and whoever
+ * changes that condition checks them under lock, so no wake-up is lost and
+ * none is sent to a thread that is only polling.
  */
 struct eia_pool {
 	pthread_mutex_t run_lock;
@@ -34,9 +71,12 @@ struct eia_pool {
 	pthread_cond_t start;		/* generation changed or stop */
 	pthread_cond_t done;		/* busy dropped to 0 */
 	unsigned int nthreads;
-	unsigned int busy;		/* workers inside the current job */
-	uint64_t generation;
-	bool stop;
+	atomic_uint busy;		/* workers inside the current job */
+	atomic_uint_least64_t generation;
+	atomic_bool stop;
+	atomic_uint_least64_t spin_from;	/* no polling before (now_ns()) */
+	unsigned int sleepers;		/* workers waiting on start */
+	bool waiting;			/* the submitter waits on done */
 	eia_pool_fn fn;
 	void *ctx;
 	size_t ntasks;
@@ -62,35 +102,89 @@ static void run_tasks(struct eia_pool *pool, unsigned int worker)
 	}
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Poll @done(@pool, @arg) for @ns; whether it became true. @watch: treat a
+ * slow yield as a sign of competition (POOL_SLOW_YIELD_NS).
+ */
+static bool spin_until(struct eia_pool *pool, uint64_t ns, bool watch,
+		       uint64_t arg, bool (*done)(struct eia_pool *, uint64_t))
+{
+	uint64_t now = now_ns(), end = now + ns, then;
+
+	if (now < atomic_load_explicit(&pool->spin_from, memory_order_relaxed))
+		return done(pool, arg);
+	while (!done(pool, arg)) {
+		if (now >= end)
+			return false;
+		sched_yield();
+		then = now;
+		now = now_ns();
+		if (watch && now - then > POOL_SLOW_YIELD_NS)
+			atomic_store_explicit(&pool->spin_from,
+					      now + POOL_NO_SPIN_NS,
+					      memory_order_relaxed);
+	}
+	return true;
+}
+
+static bool job_posted(struct eia_pool *pool, uint64_t seen)
+{
+	return atomic_load(&pool->stop) ||
+	       atomic_load_explicit(&pool->generation, memory_order_acquire) != seen;
+}
+
+static bool job_finished(struct eia_pool *pool, uint64_t unused)
+{
+	(void)unused;
+	return !atomic_load(&pool->busy);
+}
+
 static void *worker_main(void *arg)
 {
 	struct eia_pool_worker *w = arg;
 	struct eia_pool *pool = w->pool;
 	uint64_t seen = 0;
 
-	pthread_mutex_lock(&pool->lock);
 	for (;;) {
-		while (!pool->stop && pool->generation == seen)
-			pthread_cond_wait(&pool->start, &pool->lock);
-		if (pool->stop)
+		if (!spin_until(pool, POOL_IDLE_SPIN_NS, true, seen,
+				job_posted)) {
+			pthread_mutex_lock(&pool->lock);
+			while (!job_posted(pool, seen)) {
+				pool->sleepers++;
+				pthread_cond_wait(&pool->start, &pool->lock);
+				pool->sleepers--;
+			}
+			pthread_mutex_unlock(&pool->lock);
+		}
+		if (atomic_load(&pool->stop))
 			break;
-		seen = pool->generation;
-		pthread_mutex_unlock(&pool->lock);
+		seen = atomic_load_explicit(&pool->generation,
+					    memory_order_acquire);
 
 		run_tasks(pool, w->index);
 
-		pthread_mutex_lock(&pool->lock);
-		if (--pool->busy == 0)
-			pthread_cond_signal(&pool->done);
+		if (atomic_fetch_sub(&pool->busy, 1) == 1) {
+			pthread_mutex_lock(&pool->lock);
+			if (pool->waiting)
+				pthread_cond_signal(&pool->done);
+			pthread_mutex_unlock(&pool->lock);
+		}
 	}
-	pthread_mutex_unlock(&pool->lock);
 	return NULL;
 }
 
 static void stop_workers(struct eia_pool *pool, unsigned int started)
 {
 	pthread_mutex_lock(&pool->lock);
-	pool->stop = true;
+	atomic_store(&pool->stop, true);
 	pthread_cond_broadcast(&pool->start);
 	pthread_mutex_unlock(&pool->lock);
 	for (unsigned int i = 0; i < started; i++)
@@ -164,6 +258,8 @@ void eia_pool_destroy(struct eia_pool *pool)
 	pthread_cond_destroy(&pool->start);
 	pthread_mutex_destroy(&pool->lock);
 	pthread_mutex_destroy(&pool->run_lock);
+	for (unsigned int i = 0; i < pool->nthreads; i++)
+		free(pool->workers[i].scratch);
 	free(pool->workers);
 	free(pool);
 }
@@ -173,6 +269,19 @@ unsigned int eia_pool_size(const struct eia_pool *pool)
 	return pool->nthreads;
 }
 
+void *pool_scratch(struct eia_pool *pool, unsigned int worker, size_t size)
+{
+	struct eia_pool_worker *w = &pool->workers[worker];
+	size_t rounded = (size + POOL_SCRATCH_ALIGN - 1) & ~(size_t)(POOL_SCRATCH_ALIGN - 1);
+
+	if (w->scratch && size <= w->scratch_size)
+		return w->scratch;
+	free(w->scratch);
+	w->scratch = aligned_alloc(POOL_SCRATCH_ALIGN, rounded);
+	w->scratch_size = w->scratch ? rounded : 0;
+	return w->scratch;
+}
+
 int eia_pool_run(struct eia_pool *pool, size_t ntasks, eia_pool_fn fn, void *ctx)
 {
 	int ret;
@@ -180,19 +289,26 @@ int eia_pool_run(struct eia_pool *pool, size_t ntasks, eia_pool_fn fn, void *ctx
 	if (!ntasks)
 		return 0;
 	pthread_mutex_lock(&pool->run_lock);
-	pthread_mutex_lock(&pool->lock);
 	pool->fn = fn;
 	pool->ctx = ctx;
 	pool->ntasks = ntasks;
 	atomic_store(&pool->next, 0);
 	atomic_store(&pool->err, 0);
-	pool->busy = pool->nthreads;
-	pool->generation++;
-	pthread_cond_broadcast(&pool->start);
-	while (pool->busy)
-		pthread_cond_wait(&pool->done, &pool->lock);
-	ret = atomic_load(&pool->err);
+	atomic_store(&pool->busy, pool->nthreads);
+	pthread_mutex_lock(&pool->lock);
+	atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
+	if (pool->sleepers)
+		pthread_cond_broadcast(&pool->start);
 	pthread_mutex_unlock(&pool->lock);
+	if (!spin_until(pool, POOL_WAIT_SPIN_NS, false, 0, job_finished)) {
+		pthread_mutex_lock(&pool->lock);
+		pool->waiting = true;
+		while (!job_finished(pool, 0))
+			pthread_cond_wait(&pool->done, &pool->lock);
+		pool->waiting = false;
+		pthread_mutex_unlock(&pool->lock);
+	}
+	ret = atomic_load(&pool->err);
 	pthread_mutex_unlock(&pool->run_lock);
 	return ret;
 }

@@ -2,6 +2,7 @@
 /* Relu, Gelu (exact or tanh), Erf, Tanh, Sigmoid, Exp and Sqrt. */
 #include <errno.h>
 #include <math.h>
+#include <string.h>
 
 #include "f16.h"
 #include "internal.h"
@@ -9,6 +10,27 @@
 static inline float relu(float x)
 {
 	return x < 0.0f ? 0.0f : x;	/* NaN stays NaN */
+}
+
+/*
+ * fp32 Relu four at a time with a mask rather than a branch per element,
+ * whose direction (the sign of the input) nothing predicts.
+ */
+static void relu_f32(const float *x, float *y, int64_t begin, int64_t end)
+{
+	const v4f zero = { 0 };
+	int64_t i = begin;
+
+	for (; i + 4 <= end; i += 4) {
+		v4f v;
+
+		memcpy(&v, x + i, sizeof(v));
+		/* x < 0 is false for NaN and -0: both are kept, as relu() does. */
+		v = (v4f)((v4i)v & ~(v4i)(v < zero));
+		memcpy(y + i, &v, sizeof(v));
+	}
+	for (; i < end; i++)
+		y[i] = relu(x[i]);
 }
 
 static inline float gelu_erf(float x)
@@ -58,6 +80,10 @@ static int unary_range(void *arg, int64_t begin, int64_t end,
 	const struct unary_job *j = arg;
 
 	(void)worker;
+	if (j->fn == U_RELU && j->dtype == EIA_DTYPE_F32) {
+		relu_f32(j->x, j->y, begin, end);
+		return 0;
+	}
 	switch (j->fn) {
 	UNARY_CASE(U_RELU, relu(x));
 	UNARY_CASE(U_GELU_ERF, gelu_erf(x));

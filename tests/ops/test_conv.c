@@ -150,6 +150,63 @@ TEST_F(ops, conv_several_chunks)
 		.m = 8, .kh = 3, .kw = 3, .pads = { 1, 1, 1, 1 }, .bias = true)));
 }
 
+/*
+ * The staged layout (AVX-512 CPUs): every stride phase a kernel can touch,
+ * phases it cannot (a 1x1 kernel, a dilation that is a multiple of the
+ * stride), dropped grid columns, filter counts off the tile's 8, several
+ * tiles and tasks per image, and strides past the layout's limit of 4 (they
+ * take im2col + BLAS).
+ */
+TEST_F(ops, conv_strided_phases)
+{
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.n = 2, .c = 3, .h = 17, .w = 19,
+		.m = 13, .kh = 3, .kw = 3, .strides = { 2, 2 },
+		.pads = { 1, 1, 1, 1 }, .bias = true)));
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.c = 5, .h = 23, .w = 29,
+		.m = 9, .kh = 5, .kw = 4, .strides = { 3, 4 },
+		.dilations = { 1, 2 }, .pads = { 2, 0, 1, 3 })));
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.c = 6, .h = 15, .w = 14,
+		.m = 17, .kh = 1, .kw = 1, .strides = { 2, 3 }, .bias = true)));
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.c = 2, .h = 16, .w = 16,
+		.m = 3, .kh = 3, .kw = 2, .strides = { 2, 2 },
+		.dilations = { 2, 4 }, .pads = { 0, 1, 1, 0 })));
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.c = 3, .h = 21, .w = 22,
+		.m = 4, .kh = 3, .kw = 3, .strides = { 5, 6 },
+		.pads = { 1, 1, 1, 1 }, .bias = true)));
+}
+
+TEST_F(ops, conv_unpadded_and_1x1_padded)
+{
+	/* Unit stride, no pads: X read in place, the grid wider than Y. */
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.n = 2, .c = 4, .h = 9, .w = 70,
+		.m = 10, .kh = 3, .kw = 5, .bias = true)));
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.c = 3, .h = 12, .w = 11,
+		.m = 8, .kh = 2, .kw = 3, .dilations = { 3, 2 })));
+	/* A 1x1 kernel with pads is not the in-place case: pads read 0. */
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.c = 5, .h = 7, .w = 6,
+		.m = 11, .kh = 1, .kw = 1, .pads = { 1, 2, 0, 3 },
+		.bias = true)));
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.n = 2, .c = 4, .h = 5, .w = 5,
+		.m = 6, .kh = 1, .kw = 1, .group = 2,
+		.auto_pad = EIA_AUTO_PAD_SAME_UPPER)));
+}
+
+TEST_F(ops, conv_long_patches_many_filters)
+{
+	/* 2700-long patches, 70 filters, 2 groups: tails everywhere. */
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.c = 600, .h = 9, .w = 10,
+		.m = 70, .kh = 3, .kw = 3, .group = 2, .pads = { 1, 1, 1, 1 },
+		.bias = true)));
+	/* One small plane: the filters are what the workers share. */
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.c = 8, .h = 6, .w = 7,
+		.m = 45, .kh = 3, .kw = 3, .pads = { 1, 1, 1, 1 },
+		.bias = true)));
+	/* A ResNet stage: 64 to 64 filters over a 56x56 plane. */
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.c = 64, .h = 56, .w = 56,
+		.m = 64, .kh = 3, .kw = 3, .pads = { 1, 1, 1, 1 },
+		.bias = true)));
+}
+
 TEST_F(ops, conv_empty_batch)
 {
 	ASSERT_EQ(0, run_conv(self->pool, CASE(.n = 0, .c = 2, .h = 4, .w = 4,

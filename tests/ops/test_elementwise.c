@@ -285,15 +285,19 @@ static void check_unary(struct __test_metadata *_metadata,
 
 TEST_F(ops, relu)
 {
-	struct eia_tensor x = T(EIA_DTYPE_F32, 3);
+	static const double in[] = { -2, 3, NAN, -INFINITY, INFINITY, -0.0,
+				     -1e-40, 1e-40, NAN };
+	struct eia_tensor x = T(EIA_DTYPE_F32, 9);
 
 	check_unary(_metadata, self->pool, EIA_OP_RELU, 0, -5, 5);
-	/* In place; NaN passes through. */
-	tset(&x, 0, -2);
-	tset(&x, 1, 3);
-	tset(&x, 2, NAN);
+	/* In place; NaN passes through, -0 stays, in vectors and the tail. */
+	for (int i = 0; i < 9; i++)
+		tset(&x, i, in[i]);
 	ASSERT_EQ(0, eia_op_unary(self->pool, EIA_OP_RELU, &x, &x));
 	ASSERT_TRUE(tget(&x, 0) == 0 && tget(&x, 1) == 3 && isnan(tget(&x, 2)));
+	ASSERT_TRUE(tget(&x, 3) == 0 && tget(&x, 4) == INFINITY);
+	ASSERT_TRUE(tget(&x, 5) == 0 && signbit(tget(&x, 5)));
+	ASSERT_TRUE(tget(&x, 6) == 0 && tget(&x, 7) > 0 && isnan(tget(&x, 8)));
 }
 
 TEST_F(ops, gelu)

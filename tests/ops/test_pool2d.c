@@ -120,6 +120,21 @@ TEST_F(ops, maxpool_dilation_asymmetric_pads)
 		.pads = { 2, 0, 1, 2 })));
 }
 
+/*
+ * fp32 MaxPool goes down the rows then across, four lanes at a time: rows
+ * long enough for the vector loops and their tails, windows cut by pads on
+ * both sides, dilated and ceil_mode windows.
+ */
+TEST_F(ops, maxpool_wide_rows)
+{
+	ASSERT_EQ(0, run_pool(self->pool, CASE(.max = true, .c = 4, .h = 23,
+		.w = 37, .k = { 3, 3 }, .s = { 2, 2 },
+		.pads = { 1, 1, 1, 1 })));
+	ASSERT_EQ(0, run_pool(self->pool, CASE(.max = true, .n = 1, .h = 11,
+		.w = 41, .k = { 2, 5 }, .s = { 1, 3 }, .d = { 1, 2 },
+		.pads = { 0, 4, 1, 3 }, .ceil_mode = 1)));
+}
+
 TEST_F(ops, pool_ceil_mode)
 {
 	ASSERT_EQ(0, run_pool(self->pool, CASE(.max = true, .h = 5, .w = 6,

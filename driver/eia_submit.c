@@ -29,6 +29,7 @@
 #include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -90,6 +91,8 @@ struct eia_sub_cmd {
  *	command carries, one at a time (see eia_uring_read_in_task())
  * @rx_conn: the connection a queued read in task reads, which the read
  *	holds a reference to
+ * @task: the submitter's task, with a reference, for an asynchronous
+ *	submit
  */
 struct eia_sub {
 	struct eia_req req;
@@ -105,6 +108,7 @@ struct eia_sub {
 	struct io_uring_cmd *ioucmd;
 	atomic_t tw;
 	struct eia_conn *rx_conn;
+	struct task_struct *task;
 };
 
 /* A read of the socket is queued as the command's task work. */
@@ -695,6 +699,8 @@ static void eia_sub_release(struct eia_req *req)
 					    true);
 	kvfree(sub->d2h_pages);
 	kvfree(sub->d2h_bvec);
+	if (sub->task)
+		put_task_struct(sub->task);
 	kvfree(sub);
 }
 
@@ -722,36 +728,41 @@ static void eia_uring_done(struct eia_req *req)
 		io_uring_cmd_complete_in_task(sub->ioucmd, eia_uring_task_cb);
 }
 
-/* Task work: the submitter's task reads the socket. */
+/*
+ * Task work: the submitter's task reads the socket, and finishes the
+ * command if its result came meanwhile (eia_uring_done() left it to this).
+ * Data arriving during the read is not lost: the read holds rx_lock, and
+ * letting go of it hands what came to the worker.
+ */
 static void eia_uring_read_cb(struct io_uring_cmd *ioucmd,
 			      unsigned int issue_flags)
 {
 	struct eia_sub *sub = eia_uring_pdu(ioucmd)->sub;
 	struct eia_conn *conn = sub->rx_conn;
-	int tw;
 
-	/* A wake-up from now on queues another read. */
-	tw = atomic_fetch_andnot(EIA_TW_READ, &sub->tw);
 	eia_conn_read(conn);
 	eia_conn_put(conn);
-	if (tw & EIA_TW_DONE)
+	if (atomic_fetch_andnot(EIA_TW_READ, &sub->tw) & EIA_TW_DONE)
 		eia_uring_task_cb(ioucmd, issue_flags);
 	eia_req_put(&sub->req);
 }
 
 /*
  * The reader's ->read_in_task, under the connection's rx_kick_lock: queue
- * a read as the command's task work. Not when the buffer has its result,
- * nor when a read queued earlier has not begun: the task may be busy or
- * asleep where task work does not run (a send that waits for gpud to read,
- * while gpud waits for room to write its responses), and more data coming
- * meanwhile goes to the receive worker, which always reads.
+ * a read as the command's task work. Not while the task runs: it is still
+ * submitting, and the worker reads meanwhile on another CPU instead of
+ * interrupting it. Not when the buffer has its result, nor when a read
+ * queued earlier has not begun: the task may be asleep where task work
+ * does not run (a send that waits for gpud to read, while gpud waits for
+ * room to write its responses), and more data coming meanwhile goes to the
+ * receive worker, which always reads.
  */
 static bool eia_uring_read_in_task(struct eia_conn *conn, struct eia_req *req)
 {
 	struct eia_sub *sub = container_of(req, struct eia_sub, req);
 
-	if (atomic_cmpxchg(&sub->tw, 0, EIA_TW_READ))
+	if (task_is_running(sub->task) ||
+	    atomic_cmpxchg(&sub->tw, 0, EIA_TW_READ))
 		return false;
 	kref_get(&conn->kref);
 	sub->rx_conn = conn;
@@ -910,6 +921,7 @@ static int eia_submit_send(struct eia_file *efile, struct eia_msg *m,
 	ws->flags = 0;
 	if (ioucmd) {
 		sub->ioucmd = ioucmd;
+		sub->task = get_task_struct(current);
 		eia_uring_pdu(ioucmd)->sub = sub;
 		eia_conn_cork_plugged(conn);
 	}

@@ -65,21 +65,25 @@ struct eia_call_req {
 };
 
 /**
- * struct eia_tx_rest - the end of a message its sender could not send
- * @work: runs eia_tx_rest_work() on eia_wq
+ * struct eia_rest - the end of a transfer its task could not finish
+ * @work: runs eia_rest_work() on eia_wq
  * @sock: the socket
- * @msg: the message, its iterator where the sender stopped
- * @timeo: send timeout
- * @sent: bytes the worker sent
- * @err: what the worker's send returned
- * @done: completed when the worker is done with @msg
+ * @msg: a send: the message, its iterator where the sender stopped
+ * @iter: a read (@msg NULL): where the rest goes
+ * @timeo: a send's timeout
+ * @deadline: a read's deadline, as for eia_sock_recv_iter()
+ * @bytes: bytes the worker moved
+ * @err: what the worker's transfer returned
+ * @done: completed when the worker is done with @msg or @iter
  */
-struct eia_tx_rest {
+struct eia_rest {
 	struct work_struct work;
 	struct socket *sock;
 	struct msghdr *msg;
+	struct iov_iter *iter;
 	long timeo;
-	u64 sent;
+	unsigned long deadline;
+	u64 bytes;
 	int err;
 	struct completion done;
 };
@@ -226,65 +230,6 @@ static int eia_sock_send(struct socket *sock, u16 opcode, u64 tag,
 	return err == -ERESTARTSYS ? -EINTR : err;
 }
 
-static void eia_tx_rest_work(struct work_struct *work)
-{
-	struct eia_tx_rest *rest = container_of(work, struct eia_tx_rest, work);
-
-	rest->err = eia_sock_sendmsg(rest->sock, rest->msg, rest->timeo,
-				     &rest->sent);
-	complete(&rest->done);
-}
-
-/*
- * Have a worker, which no signal interrupts, send the rest of @msg while
- * the caller waits for it. The wait is uninterruptible but bounded by the
- * send timeout, and TASK_IDLE: a long one is not a hung task.
- */
-static int eia_tx_rest(struct socket *sock, struct msghdr *msg, long timeo,
-		       u64 *sent)
-{
-	struct eia_tx_rest rest = {
-		.sock = sock,
-		.msg = msg,
-		.timeo = timeo,
-	};
-
-	init_completion(&rest.done);
-	INIT_WORK_ONSTACK(&rest.work, eia_tx_rest_work);
-	queue_work(eia_wq, &rest.work);
-	wait_for_completion_state(&rest.done, TASK_IDLE);
-	destroy_work_on_stack(&rest.work);
-	*sent += rest.sent;
-	return rest.err;
-}
-
-/*
- * Send one whole message on @conn; the caller holds tx_lock. A task with a
- * signal pending cannot send (TCP waits for buffer space interruptibly,
- * kTLS takes its lock interruptibly), and a message cut short would break
- * the stream for every user of the device. So when a signal stops the
- * send, a worker finishes the message - unless the signal is fatal and
- * nothing has left yet, when the message is simply not sent.
- *
- * Returns 0; -EINTR (fatal signal, nothing sent: the stream is intact);
- * -ETIMEDOUT when the send buffer stayed full for @timeo; another negative
- * errno otherwise. After any error but -EINTR the stream may hold a partial
- * message and the connection is lost.
- */
-static int eia_conn_xmit(struct eia_conn *conn, struct msghdr *msg,
-			 long timeo, u64 *sent)
-{
-	size_t len = msg_data_left(msg);
-	int err;
-
-	err = eia_sock_sendmsg(conn->sock, msg, timeo, sent);
-	if (err != -EINTR && err != -ERESTARTSYS)
-		return err;
-	if (msg_data_left(msg) == len && fatal_signal_pending(current))
-		return -EINTR;
-	return eia_tx_rest(conn->sock, msg, timeo, sent);
-}
-
 /* True when a kTLS control message says the record is application data. */
 static bool eia_tls_data_record(struct cmsghdr *cmsg)
 {
@@ -366,6 +311,67 @@ static int eia_sock_recv_iter(struct socket *sock, struct iov_iter *iter,
 		*received += ret;
 	}
 	return 0;
+}
+
+static void eia_rest_work(struct work_struct *work)
+{
+	struct eia_rest *rest = container_of(work, struct eia_rest, work);
+
+	if (rest->msg)
+		rest->err = eia_sock_sendmsg(rest->sock, rest->msg, rest->timeo,
+					     &rest->bytes);
+	else
+		rest->err = eia_sock_recv_iter(rest->sock, rest->iter,
+					       rest->deadline, &rest->bytes);
+	complete(&rest->done);
+}
+
+/*
+ * A task with a signal pending can neither send nor read, and a message cut
+ * short would break the stream for every user of the device. So a worker,
+ * which no signal interrupts, finishes the transfer while the task waits:
+ * uninterruptibly but bounded by the send timeout or the read's deadline
+ * (for a header, by the timeout work failing the link), and TASK_IDLE: a
+ * long wait is not a hung task. Returns what the transfer did.
+ */
+static int eia_rest_finish(struct eia_rest *rest)
+{
+	init_completion(&rest->done);
+	INIT_WORK_ONSTACK(&rest->work, eia_rest_work);
+	queue_work(eia_wq, &rest->work);
+	wait_for_completion_state(&rest->done, TASK_IDLE);
+	destroy_work_on_stack(&rest->work);
+	return rest->err;
+}
+
+/*
+ * Send one whole message on @conn; the caller holds tx_lock. A task with a
+ * signal pending cannot send (TCP waits for buffer space interruptibly,
+ * kTLS takes its lock interruptibly), and a message cut short would break
+ * the stream for every user of the device. So when a signal stops the
+ * send, a worker finishes the message - unless the signal is fatal and
+ * nothing has left yet, when the message is simply not sent.
+ *
+ * Returns 0; -EINTR (fatal signal, nothing sent: the stream is intact);
+ * -ETIMEDOUT when the send buffer stayed full for @timeo; another negative
+ * errno otherwise. After any error but -EINTR the stream may hold a partial
+ * message and the connection is lost.
+ */
+static int eia_conn_xmit(struct eia_conn *conn, struct msghdr *msg,
+			 long timeo, u64 *sent)
+{
+	struct eia_rest rest = { .sock = conn->sock, .msg = msg, .timeo = timeo };
+	size_t len = msg_data_left(msg);
+	int err;
+
+	err = eia_sock_sendmsg(conn->sock, msg, timeo, sent);
+	if (err != -EINTR && err != -ERESTARTSYS)
+		return err;
+	if (msg_data_left(msg) == len && fatal_signal_pending(current))
+		return -EINTR;
+	err = eia_rest_finish(&rest);
+	*sent += rest.bytes;
+	return err;
 }
 
 /* Read exactly @len bytes into @buf; see eia_sock_recv_iter(). */
@@ -1029,60 +1035,6 @@ int eia_conn_bad_resp(struct eia_conn *conn, const char *what,
 }
 
 /**
- * struct eia_rx_rest - the end of a read its reader could not finish
- * @work: runs eia_rx_rest_work() on eia_wq
- * @sock: the socket
- * @iter: where the rest goes
- * @deadline: as for eia_sock_recv_iter()
- * @received: bytes the worker read
- * @err: what the worker's read returned
- * @done: completed when the worker is done with @iter
- */
-struct eia_rx_rest {
-	struct work_struct work;
-	struct socket *sock;
-	struct iov_iter *iter;
-	unsigned long deadline;
-	u64 received;
-	int err;
-	struct completion done;
-};
-
-static void eia_rx_rest_work(struct work_struct *work)
-{
-	struct eia_rx_rest *rest = container_of(work, struct eia_rx_rest, work);
-
-	rest->err = eia_sock_recv_iter(rest->sock, rest->iter, rest->deadline,
-				       &rest->received);
-	complete(&rest->done);
-}
-
-/*
- * A submitter reading responses (eia_conn_wait()) cannot read while a
- * signal is pending, and a response cut short would break the stream. So a
- * worker, which no signal interrupts, reads the rest while the reader
- * waits: TASK_IDLE, bounded by the deadline or, for a header, by the
- * timeout work failing the link.
- */
-static int eia_rx_rest(struct socket *sock, struct iov_iter *iter,
-		       unsigned long deadline, u64 *received)
-{
-	struct eia_rx_rest rest = {
-		.sock = sock,
-		.iter = iter,
-		.deadline = deadline,
-	};
-
-	init_completion(&rest.done);
-	INIT_WORK_ONSTACK(&rest.work, eia_rx_rest_work);
-	queue_work(eia_wq, &rest.work);
-	wait_for_completion_state(&rest.done, TASK_IDLE);
-	destroy_work_on_stack(&rest.work);
-	*received += rest.received;
-	return rest.err;
-}
-
-/**
  * eia_conn_recv() - the socket's reader reads part of a response
  * @conn: the connection; the caller holds rx_lock
  * @req: the request the response answers: the read waits at most until its
@@ -1123,8 +1075,17 @@ int eia_conn_recv(struct eia_conn *conn, const struct eia_req *req,
 		deadline = time_after(req->deadline, jiffies) ? req->deadline :
 								 jiffies + 1;
 	err = eia_sock_recv_iter(conn->sock, iter, deadline, &received);
-	if (err == -EINTR)
-		err = eia_rx_rest(conn->sock, iter, deadline, &received);
+	/* A submitter reading its own response had a signal: see eia_rest. */
+	if (err == -EINTR) {
+		struct eia_rest rest = {
+			.sock = conn->sock,
+			.iter = iter,
+			.deadline = deadline,
+		};
+
+		err = eia_rest_finish(&rest);
+		received += rest.bytes;
+	}
 	atomic64_add(received, &conn->edev->bytes_received);
 	return err ? eia_rx_error(err, why) : 0;
 }

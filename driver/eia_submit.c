@@ -122,7 +122,7 @@ struct eia_sub {
  * @max_payload: largest payload gpud accepts
  * @buf: struct eia_wire_submit followed by the copy of the command buffer
  * @len: bytes in @buf
- * @nh2d: COPY_H2D commands
+ * @nh2d: commands carrying host data (COPY_H2D, MODULE_LOAD)
  * @nr_h2d_pages: pages their sources span
  * @nr_d2h_pages: pages the COPY_D2H destinations span
  * @h2d_bytes: H2D data as sent, each padded to EIA_CB_ALIGN
@@ -306,6 +306,76 @@ static int eia_check_launch(struct eia_msg *m, u32 i,
 	return 0;
 }
 
+static int eia_check_module_load(struct eia_msg *m, u32 i,
+				 const struct eia_cb_module_load *ml)
+{
+	if (!ml->bytes)
+		return eia_cmd_inval(m, i, "MODULE_LOAD of 0 bytes");
+	if (ml->bytes > m->max_payload)
+		return eia_cmd_too_big(m, i);
+	m->nh2d++;
+	m->nr_h2d_pages += eia_npages(ml->image, ml->bytes);
+	m->h2d_bytes += round_up(ml->bytes, EIA_CB_ALIGN);
+	m->data_bytes += ml->bytes;
+	return 0;
+}
+
+static bool eia_all_zero(const u8 *p, u32 n)
+{
+	return !n || (!p[0] && !memcmp(p, p + 1, n - 1));
+}
+
+/* The name must be what name_len says, NUL-free, zero-padded. */
+static int eia_check_get_function(struct eia_msg *m, u32 i,
+				  const struct eia_cb_module_get_function *g)
+{
+	const char *name = (const char *)(g + 1);
+
+	if (g->pad)
+		return eia_cmd_inval(m, i, "MODULE_GET_FUNCTION pad is not 0");
+	if (!g->name_len || g->name_len > EIA_CB_KERNEL_NAME_MAX)
+		return eia_cmd_inval(m, i, "kernel name length out of range");
+	if (sizeof(*g) + round_up(g->name_len, EIA_CB_ALIGN) != g->hdr.size)
+		return eia_cmd_inval(m, i, "MODULE_GET_FUNCTION size differs from its name_len");
+	if (memchr(name, 0, g->name_len))
+		return eia_cmd_inval(m, i, "kernel name holds a NUL");
+	if (!eia_all_zero(name + g->name_len,
+			  round_up(g->name_len, EIA_CB_ALIGN) - g->name_len))
+		return eia_cmd_inval(m, i, "kernel name padding is not 0");
+	return 0;
+}
+
+/* Sizes are bounded before they are summed: no overflow. */
+static int eia_check_launch_kernel(struct eia_msg *m, u32 i,
+				   const struct eia_cb_launch_kernel *k)
+{
+	const struct eia_cb_kernel_ptr *p = (const void *)(k + 1);
+	u32 j;
+
+	if (k->pad)
+		return eia_cmd_inval(m, i, "LAUNCH_KERNEL pad is not 0");
+	for (j = 0; j < 3; j++) {
+		if (!k->grid[j] || !k->block[j])
+			return eia_cmd_inval(m, i, "LAUNCH_KERNEL grid or block dimension of 0");
+	}
+	if (k->params_size > EIA_CB_KERNEL_PARAMS_MAX ||
+	    k->nptrs > EIA_CB_KERNEL_PTRS_MAX)
+		return eia_cmd_inval(m, i, "LAUNCH_KERNEL parameters over the limits");
+	if (sizeof(*k) + k->nptrs * sizeof(*p) +
+	    round_up(k->params_size, EIA_CB_ALIGN) != k->hdr.size)
+		return eia_cmd_inval(m, i, "LAUNCH_KERNEL size differs from what its counts give");
+	for (j = 0; j < k->nptrs; j++, p++) {
+		if (p->pad || !IS_ALIGNED(p->param_offset, 8) ||
+		    p->param_offset > k->params_size ||
+		    k->params_size - p->param_offset < sizeof(u64))
+			return eia_cmd_inval(m, i, "LAUNCH_KERNEL pointer outside its parameters");
+	}
+	if (!eia_all_zero((const u8 *)p + k->params_size,
+			  round_up(k->params_size, EIA_CB_ALIGN) - k->params_size))
+		return eia_cmd_inval(m, i, "LAUNCH_KERNEL parameter padding is not 0");
+	return 0;
+}
+
 /* One command at most @left bytes long; fills in its @cmd. */
 static int eia_check_cmd(struct eia_msg *m, u32 i, const struct eia_cb_hdr *hdr,
 			 u32 left, struct eia_sub_cmd *cmd)
@@ -319,7 +389,7 @@ static int eia_check_cmd(struct eia_msg *m, u32 i, const struct eia_cb_hdr *hdr,
 		return eia_cmd_inval(m, i, "flags are not 0");
 	if (hdr->size > left)
 		return eia_cmd_inval(m, i, "runs past the end of the buffer");
-	if (op == EIA_CB_LAUNCH_OP ? hdr->size < size : hdr->size != size)
+	if (eia_cb_variable(op) ? hdr->size < size : hdr->size != size)
 		return eia_cmd_inval(m, i, "wrong size for its op");
 	cmd->op = op;
 
@@ -339,6 +409,12 @@ static int eia_check_cmd(struct eia_msg *m, u32 i, const struct eia_cb_hdr *hdr,
 	case EIA_CB_FENCE:
 		cmd->value = ((const struct eia_cb_fence *)hdr)->value;
 		return 0;
+	case EIA_CB_MODULE_LOAD:
+		return eia_check_module_load(m, i, (const void *)hdr);
+	case EIA_CB_MODULE_GET_FUNCTION:
+		return eia_check_get_function(m, i, (const void *)hdr);
+	case EIA_CB_LAUNCH_KERNEL:
+		return eia_check_launch_kernel(m, i, (const void *)hdr);
 	default:
 		return 0;
 	}
@@ -441,21 +517,46 @@ static void eia_bvec_fill(struct bio_vec *bv, struct page **pages, u64 uaddr,
 	}
 }
 
-static int eia_msg_h2d(struct eia_msg *m, struct eia_cb_copy *c, u32 *from)
+/*
+ * The host data a command carries, which follows it on the wire: the
+ * source of a COPY_H2D, the image of a MODULE_LOAD. Returns the field
+ * holding its user address (zeroed once the data is attached), or NULL.
+ */
+static u64 *eia_cmd_host_data(struct eia_cb_hdr *hdr, u64 *bytes)
+{
+	struct eia_cb_module_load *ml;
+	struct eia_cb_copy *c;
+
+	switch (hdr->op) {
+	case EIA_CB_COPY_H2D:
+		c = (void *)hdr;
+		*bytes = c->bytes;
+		return &c->src;
+	case EIA_CB_MODULE_LOAD:
+		ml = (void *)hdr;
+		*bytes = ml->bytes;
+		return &ml->image;
+	default:
+		return NULL;
+	}
+}
+
+static int eia_msg_h2d(struct eia_msg *m, struct eia_cb_hdr *hdr, u64 *uaddr,
+		       u64 bytes, u32 *from)
 {
 	struct page **pages = m->h2d_pages + m->nr_h2d_pinned;
-	u32 end = (u8 *)(c + 1) - (u8 *)m->buf;
+	u32 end = (u8 *)hdr + hdr->size - (u8 *)m->buf;
 	int err;
 
-	err = eia_pin(c->src, c->bytes, 0, pages);
+	err = eia_pin(*uaddr, bytes, 0, pages);
 	if (err)
 		return err;
-	m->nr_h2d_pinned += eia_npages(c->src, c->bytes);
+	m->nr_h2d_pinned += eia_npages(*uaddr, bytes);
 	eia_msg_add(m, m->buf + *from, end - *from);
-	eia_msg_add_pages(m, pages, c->src, c->bytes);
-	eia_msg_add(m, eia_zero_pad, round_up(c->bytes, EIA_CB_ALIGN) - c->bytes);
+	eia_msg_add_pages(m, pages, *uaddr, bytes);
+	eia_msg_add(m, eia_zero_pad, round_up(bytes, EIA_CB_ALIGN) - bytes);
 	*from = end;
-	c->src = 0;
+	*uaddr = 0;
 	return 0;
 }
 
@@ -484,13 +585,15 @@ static int eia_msg_build(struct eia_msg *m, struct eia_sub *sub)
 	u32 bytes = m->len - sizeof(struct eia_wire_submit);
 	struct eia_cb_hdr *hdr;
 	u32 off, from = 0;
+	u64 *uaddr, data;
 	int err;
 
 	m->nvec = 1;	/* the wire header, filled in by eia_conn_send() */
 	for (off = 0; off < bytes; off += hdr->size) {
 		hdr = (void *)(cmds + off);
-		if (hdr->op == EIA_CB_COPY_H2D)
-			err = eia_msg_h2d(m, (void *)hdr, &from);
+		uaddr = eia_cmd_host_data(hdr, &data);
+		if (uaddr)
+			err = eia_msg_h2d(m, hdr, uaddr, data, &from);
 		else if (hdr->op == EIA_CB_COPY_D2H)
 			err = eia_msg_d2h(sub, (void *)hdr);
 		else
@@ -593,6 +696,12 @@ static int eia_check_args(struct eia_device *edev,
 }
 
 /* Results as gpud must give them: see struct eia_cb_result. */
+static bool eia_cb_makes_handle(u16 op)
+{
+	return op == EIA_CB_MEM_ALLOC || op == EIA_CB_MODULE_LOAD ||
+	       op == EIA_CB_MODULE_GET_FUNCTION;
+}
+
 static const char *eia_sub_check_results(const struct eia_sub *sub,
 					 u32 failed)
 {
@@ -611,7 +720,7 @@ static const char *eia_sub_check_results(const struct eia_sub *sub,
 			if (r->status)
 				return "a command before the failed one did not succeed";
 			if (cmd->op == EIA_CB_FENCE ? r->value != cmd->value :
-			    cmd->op != EIA_CB_MEM_ALLOC && r->value)
+			    !eia_cb_makes_handle(cmd->op) && r->value)
 				return "result value is not what the command gives";
 			continue;
 		}

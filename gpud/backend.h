@@ -73,6 +73,27 @@ struct gpud_backend {
 		      const void *attr, size_t attr_size,
 		      const struct eia_tensor *in, unsigned int n_in,
 		      const struct eia_tensor *out, unsigned int n_out);
+	/*
+	 * Raw modules (uapi/eia_cmdbuf.h); all NULL on a backend without
+	 * them, which then answers -EOPNOTSUPP. @image is NUL-terminated past
+	 * its @bytes. -EINVAL for an image the backend refuses.
+	 */
+	int (*module_load)(struct gpud_engine *eng, struct gpud_queue *q,
+			   const void *image, uint64_t bytes, void **module);
+	/* Once @q's work is done, which may use it. */
+	void (*module_unload)(struct gpud_engine *eng, struct gpud_queue *q,
+			      void *module);
+	/* -ENOENT when @module has no kernel @name. */
+	int (*module_function)(struct gpud_engine *eng, void *module,
+			       const char *name, void **fn);
+	/*
+	 * Queue @fn on @q with the parameter blob @params (device pointers
+	 * already in place). -EINVAL for a launch the GPU refuses (too many
+	 * threads, too much shared memory, a blob not the kernel's size).
+	 */
+	int (*launch_kernel)(struct gpud_engine *eng, struct gpud_queue *q, void *fn,
+			     const uint32_t grid[3], const uint32_t block[3],
+			     uint32_t shared_bytes, void *params, size_t params_size);
 	/* Wait for @q's work. 0, or a negative errno for a fault in it. */
 	int (*sync)(struct gpud_engine *eng, struct gpud_queue *q);
 	/* Release what gpud_backend_open() set up (NULL: nothing). */

@@ -17,7 +17,11 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "command buffers are used in place: little-endian hosts only");
 _Static_assert(sizeof(struct eia_cb_hdr) == 8 && sizeof(struct eia_cb_copy) == 48 &&
 	       sizeof(struct eia_cb_memset) == 40 && sizeof(struct eia_cb_tensor) == 88 &&
-	       sizeof(struct eia_cb_launch_op) == 24 && sizeof(struct eia_cb_result) == 16,
+	       sizeof(struct eia_cb_launch_op) == 24 && sizeof(struct eia_cb_result) == 16 &&
+	       sizeof(struct eia_cb_module_load) == 24 &&
+	       sizeof(struct eia_cb_module_get_function) == 24 &&
+	       sizeof(struct eia_cb_kernel_ptr) == 24 &&
+	       sizeof(struct eia_cb_launch_kernel) == 56,
 	       "the command buffer ABI");
 
 static const char *const names[] = {
@@ -29,6 +33,10 @@ static const char *const names[] = {
 	[EIA_CB_MEMSET] = "MEMSET",
 	[EIA_CB_LAUNCH_OP] = "LAUNCH_OP",
 	[EIA_CB_FENCE] = "FENCE",
+	[EIA_CB_MODULE_LOAD] = "MODULE_LOAD",
+	[EIA_CB_MODULE_UNLOAD] = "MODULE_UNLOAD",
+	[EIA_CB_MODULE_GET_FUNCTION] = "MODULE_GET_FUNCTION",
+	[EIA_CB_LAUNCH_KERNEL] = "LAUNCH_KERNEL",
 };
 
 const char *gpud_cmd_name(uint16_t op)
@@ -139,6 +147,95 @@ static int check_launch(struct walk *w, const struct eia_cb_launch_op *l, size_t
 	return 0;
 }
 
+/* A MODULE_LOAD's image: within the buffer, padded with zeros. Sets *@data. */
+static int check_module_load(struct walk *w, const struct eia_cb_module_load *ml,
+			     size_t avail, uint64_t *data)
+{
+	uint64_t room = avail - sizeof(*ml);
+
+	if (ml->image)
+		return bad(w, "command %u (MODULE_LOAD): image must be 0 on the wire", w->index);
+	if (!ml->bytes)
+		return bad(w, "command %u (MODULE_LOAD): an empty image", w->index);
+	if (ml->bytes > room || align8(ml->bytes) > room)
+		return bad(w, "command %u (MODULE_LOAD): %llu bytes of image, only %llu left in the buffer",
+			   w->index, (unsigned long long)ml->bytes, (unsigned long long)room);
+	if (!all_zero((const unsigned char *)gpud_cmd_module_image(ml) + ml->bytes,
+		      align8(ml->bytes) - ml->bytes))
+		return bad(w, "command %u (MODULE_LOAD): image padding must be 0", w->index);
+	*data = align8(ml->bytes);
+	w->cb->light = false;
+	return 0;
+}
+
+static int check_get_function(struct walk *w, const struct eia_cb_module_get_function *g,
+			      size_t avail)
+{
+	const char *name = gpud_cmd_function_name(g);
+	uint64_t size;
+
+	if (avail < sizeof(*g))
+		return bad(w, "command %u (MODULE_GET_FUNCTION) is truncated", w->index);
+	if (g->pad)
+		return bad(w, "command %u (MODULE_GET_FUNCTION): pad must be 0", w->index);
+	if (!g->name_len || g->name_len > EIA_CB_KERNEL_NAME_MAX)
+		return bad(w, "command %u (MODULE_GET_FUNCTION): name of %u bytes, 1..%u allowed",
+			   w->index, g->name_len, EIA_CB_KERNEL_NAME_MAX);
+	size = sizeof(*g) + align8(g->name_len);
+	if (g->hdr.size != size)
+		return bad(w, "command %u (MODULE_GET_FUNCTION): size is %u, expected %llu for a name of %u bytes",
+			   w->index, g->hdr.size, (unsigned long long)size, g->name_len);
+	if (size > avail)
+		return bad(w, "command %u (MODULE_GET_FUNCTION) runs past the end of the buffer",
+			   w->index);
+	if (memchr(name, 0, g->name_len))
+		return bad(w, "command %u (MODULE_GET_FUNCTION): the name holds a NUL", w->index);
+	if (!all_zero(name + g->name_len, align8(g->name_len) - g->name_len))
+		return bad(w, "command %u (MODULE_GET_FUNCTION): name padding must be 0", w->index);
+	w->cb->light = false;
+	return 0;
+}
+
+static int check_launch_kernel(struct walk *w, const struct eia_cb_launch_kernel *k,
+			       size_t avail)
+{
+	const struct eia_cb_kernel_ptr *p = gpud_cmd_kernel_ptrs(k);
+	uint64_t size;
+	unsigned int j;
+
+	if (avail < sizeof(*k))
+		return bad(w, "command %u (LAUNCH_KERNEL) is truncated", w->index);
+	if (k->pad)
+		return bad(w, "command %u (LAUNCH_KERNEL): pad must be 0", w->index);
+	for (j = 0; j < 3; j++)
+		if (!k->grid[j] || !k->block[j])
+			return bad(w, "command %u (LAUNCH_KERNEL): grid %ux%ux%u, block %ux%ux%u: each at least 1",
+				   w->index, k->grid[0], k->grid[1], k->grid[2], k->block[0],
+				   k->block[1], k->block[2]);
+	if (k->params_size > EIA_CB_KERNEL_PARAMS_MAX || k->nptrs > EIA_CB_KERNEL_PTRS_MAX)
+		return bad(w, "command %u (LAUNCH_KERNEL): %u parameter bytes and %u pointers, at most %u and %u",
+			   w->index, k->params_size, k->nptrs, EIA_CB_KERNEL_PARAMS_MAX,
+			   EIA_CB_KERNEL_PTRS_MAX);
+	size = sizeof(*k) + (uint64_t)k->nptrs * sizeof(*p) + align8(k->params_size);
+	if (k->hdr.size != size)
+		return bad(w, "command %u (LAUNCH_KERNEL): size is %u, expected %llu for %u pointers and %u parameter bytes",
+			   w->index, k->hdr.size, (unsigned long long)size, k->nptrs,
+			   k->params_size);
+	if (size > avail)
+		return bad(w, "command %u (LAUNCH_KERNEL) runs past the end of the buffer", w->index);
+	for (j = 0; j < k->nptrs; j++)
+		if (p[j].pad || p[j].param_offset % 8 || p[j].param_offset > k->params_size ||
+		    k->params_size - p[j].param_offset < sizeof(uint64_t))
+			return bad(w, "command %u (LAUNCH_KERNEL): pointer %u at parameter offset %u: must be 8-aligned, inside %u bytes of parameters, pad 0",
+				   w->index, j, p[j].param_offset, k->params_size);
+	if (!all_zero((const unsigned char *)gpud_cmd_kernel_params(k) + k->params_size,
+		      align8(k->params_size) - k->params_size))
+		return bad(w, "command %u (LAUNCH_KERNEL): parameter padding must be 0", w->index);
+	w->cb->light = false;
+	wrote(w);
+	return 0;
+}
+
 /*
  * A COPY_H2D's data: within the buffer, padded with zeros. Sets *@data. Reads
  * nothing but the command when the data needs no padding.
@@ -208,6 +305,16 @@ static int check_cmd(struct walk *w, const struct eia_cb_hdr *h, size_t avail,
 		return 0;
 	case EIA_CB_LAUNCH_OP:
 		return check_launch(w, (const void *)h, avail);
+	case EIA_CB_MODULE_LOAD:
+		return check_module_load(w, (const void *)h, avail, data);
+	case EIA_CB_MODULE_UNLOAD:
+		w->cb->light = false;
+		wrote(w);
+		return 0;
+	case EIA_CB_MODULE_GET_FUNCTION:
+		return check_get_function(w, (const void *)h, avail);
+	case EIA_CB_LAUNCH_KERNEL:
+		return check_launch_kernel(w, (const void *)h, avail);
 	}
 	return 0;	/* FENCE */
 }
@@ -228,7 +335,7 @@ static int check_hdr(struct walk *w, const struct eia_cb_hdr *h, size_t avail)
 	if (h->size % EIA_CB_ALIGN)
 		return bad(w, "command %u (%s): size %u is not a multiple of %u", w->index,
 			   name, h->size, EIA_CB_ALIGN);
-	if (h->op == EIA_CB_LAUNCH_OP)
+	if (eia_cb_variable(h->op))
 		return 0;	/* its size depends on its fields */
 	if (h->size != eia_cb_size(h->op))
 		return bad(w, "command %u (%s): size is %u, expected %u", w->index, name,
@@ -332,5 +439,7 @@ const struct eia_cb_hdr *gpud_cmd_next(const struct eia_cb_hdr *h)
 
 	if (h->op == EIA_CB_COPY_H2D)
 		p += align8(((const struct eia_cb_copy *)h)->bytes);
+	else if (h->op == EIA_CB_MODULE_LOAD)
+		p += align8(((const struct eia_cb_module_load *)h)->bytes);
 	return (const void *)p;
 }

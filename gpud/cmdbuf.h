@@ -61,7 +61,7 @@ int gpud_cmdbuf_check(struct gpud_cmdbuf *cb, const void *cmds, size_t len,
 int gpud_cmdbuf_check_placed(struct gpud_cmdbuf *cb, const void *cmd, size_t len,
 			     uint64_t data_len, uint32_t max_resp, char *msg, size_t msglen);
 
-/* The command after @h, in a checked buffer (past a COPY_H2D's data). */
+/* The command after @h, in a checked buffer (past a COPY_H2D's data or a module image). */
 const struct eia_cb_hdr *gpud_cmd_next(const struct eia_cb_hdr *h);
 
 /* The data of a checked COPY_H2D. */
@@ -79,6 +79,30 @@ static inline const struct eia_cb_tensor *gpud_cmd_tensors(const struct eia_cb_l
 static inline const void *gpud_cmd_attr(const struct eia_cb_launch_op *l)
 {
 	return gpud_cmd_tensors(l) + l->ninputs + l->noutputs;
+}
+
+/* The image of a checked MODULE_LOAD. */
+static inline const void *gpud_cmd_module_image(const struct eia_cb_module_load *ml)
+{
+	return ml + 1;
+}
+
+/* The name of a checked MODULE_GET_FUNCTION: name_len bytes, no NUL. */
+static inline const char *gpud_cmd_function_name(const struct eia_cb_module_get_function *g)
+{
+	return (const char *)(g + 1);
+}
+
+/* The pointers of a checked LAUNCH_KERNEL, and its parameter blob. */
+static inline const struct eia_cb_kernel_ptr *
+gpud_cmd_kernel_ptrs(const struct eia_cb_launch_kernel *k)
+{
+	return (const struct eia_cb_kernel_ptr *)(k + 1);
+}
+
+static inline const void *gpud_cmd_kernel_params(const struct eia_cb_launch_kernel *k)
+{
+	return gpud_cmd_kernel_ptrs(k) + k->nptrs;
 }
 
 /* "COPY_H2D", ... for messages; "?" for an unknown op. */

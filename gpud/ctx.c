@@ -7,6 +7,7 @@
 #include <sys/random.h>
 
 #include "backend.h"
+#include "eia_cmdbuf.h"
 #include "eia_wire.h"
 
 #define NO_SLOT		UINT32_MAX
@@ -42,10 +43,16 @@ void gpud_ctx_free(struct gpud_engine *eng, struct gpud_ctx *ctx,
 
 	if (!ctx)
 		return;
-	for (i = 0; i < ctx->nslots; i++)
-		if (ctx->slots[i].ptr)
-			gpud_dev_free(eng, ctx->queue, ctx->slots[i].ptr,
-				      ctx->slots[i].bytes);
+	for (i = 0; i < ctx->nslots; i++) {
+		struct gpud_slot *s = &ctx->slots[i];
+
+		if (!s->ptr)
+			continue;
+		if (s->kind == GPUD_SLOT_MEM)
+			gpud_dev_free(eng, ctx->queue, s->ptr, s->bytes);
+		else if (s->kind == GPUD_SLOT_MODULE)
+			eng->be->module_unload(eng, ctx->queue, s->ptr);
+	}
 	if (ctx->has_queue)
 		eng->be->queue_close(eng, ctx->queue);
 	atomic_fetch_sub(&acct->used, ctx->bytes);
@@ -120,6 +127,7 @@ static void put_slot(struct gpud_ctx *ctx, uint32_t i)
 
 	s->ptr = NULL;
 	s->bytes = 0;
+	s->kind = 0;
 	s->gen = (s->gen + 1) & GEN_MASK;
 	s->next_free = ctx->free_head;
 	ctx->free_head = i;
@@ -150,13 +158,15 @@ int gpud_mem_alloc(struct gpud_engine *eng, struct gpud_ctx *ctx,
 		return ret;
 	}
 	s->bytes = bytes;
+	s->kind = GPUD_SLOT_MEM;
 	ctx->live++;
 	ctx->bytes += bytes;
 	*handle = make_handle(ctx, i, s->gen);
 	return 0;
 }
 
-static struct gpud_slot *find(const struct gpud_ctx *ctx, uint64_t handle)
+static struct gpud_slot *find(const struct gpud_ctx *ctx, uint64_t handle,
+			      enum gpud_slot_kind kind)
 {
 	uint32_t i = (uint32_t)(handle & SLOT_MASK);
 	struct gpud_slot *s;
@@ -164,32 +174,149 @@ static struct gpud_slot *find(const struct gpud_ctx *ctx, uint64_t handle)
 	if (i >= ctx->nslots)
 		return NULL;
 	s = &ctx->slots[i];
-	if (!s->ptr || make_handle(ctx, i, s->gen) != handle)
+	if (!s->ptr || s->kind != kind || make_handle(ctx, i, s->gen) != handle)
 		return NULL;
 	return s;
+}
+
+/* Give back a live slot and what it was charged. */
+static void release_slot(struct gpud_ctx *ctx, struct gpud_mem_account *acct,
+			 struct gpud_slot *s)
+{
+	uint64_t bytes = s->bytes;
+
+	put_slot(ctx, (uint32_t)(s - ctx->slots));
+	ctx->live--;
+	ctx->bytes -= bytes;
+	uncharge(acct, bytes);
 }
 
 int gpud_mem_free(struct gpud_engine *eng, struct gpud_ctx *ctx,
 		  struct gpud_mem_account *acct, uint64_t handle)
 {
-	struct gpud_slot *s = find(ctx, handle);
-	uint64_t bytes;
+	struct gpud_slot *s = find(ctx, handle, GPUD_SLOT_MEM);
 
 	if (!s)
 		return -ENOENT;
-	bytes = s->bytes;
-	gpud_dev_free(eng, ctx->queue, s->ptr, bytes);
-	put_slot(ctx, (uint32_t)(s - ctx->slots));
-	ctx->live--;
-	ctx->bytes -= bytes;
-	uncharge(acct, bytes);
+	gpud_dev_free(eng, ctx->queue, s->ptr, s->bytes);
+	release_slot(ctx, acct, s);
+	return 0;
+}
+
+int gpud_module_load(struct gpud_engine *eng, struct gpud_ctx *ctx,
+		     struct gpud_mem_account *acct, const void *image, uint64_t bytes,
+		     uint64_t *handle)
+{
+	struct gpud_slot *s;
+	char *text;
+	uint32_t i;
+	int ret;
+
+	if (!eng->be->module_load)
+		return -EOPNOTSUPP;
+	ret = charge(acct, bytes);
+	if (ret)
+		return ret;
+	i = take_slot(ctx);
+	/* PTX is text the driver reads up to a NUL, which the wire does not carry. */
+	text = i == NO_SLOT || bytes > SIZE_MAX - 1 ? NULL : malloc((size_t)bytes + 1);
+	if (!text) {
+		if (i != NO_SLOT)
+			put_slot(ctx, i);
+		uncharge(acct, bytes);
+		return -ENOMEM;
+	}
+	memcpy(text, image, (size_t)bytes);
+	text[bytes] = '\0';
+	s = &ctx->slots[i];
+	ret = eng->be->module_load(eng, ctx->queue, text, bytes, &s->ptr);
+	free(text);
+	if (ret) {
+		put_slot(ctx, i);
+		uncharge(acct, bytes);
+		return ret;
+	}
+	s->bytes = bytes;
+	s->kind = GPUD_SLOT_MODULE;
+	ctx->live++;
+	ctx->bytes += bytes;
+	*handle = make_handle(ctx, i, s->gen);
+	return 0;
+}
+
+int gpud_module_unload(struct gpud_engine *eng, struct gpud_ctx *ctx,
+		       struct gpud_mem_account *acct, uint64_t handle)
+{
+	struct gpud_slot *s;
+	uint32_t i, m;
+
+	if (!eng->be->module_load)
+		return -EOPNOTSUPP;
+	s = find(ctx, handle, GPUD_SLOT_MODULE);
+	if (!s)
+		return -ENOENT;
+	m = (uint32_t)(s - ctx->slots);
+	for (i = 0; i < ctx->nslots; i++)
+		if (ctx->slots[i].ptr && ctx->slots[i].kind == GPUD_SLOT_FUNCTION &&
+		    ctx->slots[i].module == m)
+			release_slot(ctx, acct, &ctx->slots[i]);
+	eng->be->module_unload(eng, ctx->queue, s->ptr);
+	release_slot(ctx, acct, s);
+	return 0;
+}
+
+int gpud_module_function(struct gpud_engine *eng, struct gpud_ctx *ctx,
+			 struct gpud_mem_account *acct, uint64_t module,
+			 const char *name, uint32_t len, uint64_t *handle)
+{
+	char cname[EIA_CB_KERNEL_NAME_MAX + 1];
+	struct gpud_slot *s;
+	void *mod, *fn;
+	uint32_t m, i;
+	int ret;
+
+	if (!eng->be->module_load)
+		return -EOPNOTSUPP;
+	s = find(ctx, module, GPUD_SLOT_MODULE);
+	if (!s || len > EIA_CB_KERNEL_NAME_MAX)
+		return -ENOENT;
+	m = (uint32_t)(s - ctx->slots);
+	mod = s->ptr;
+	memcpy(cname, name, len);
+	cname[len] = '\0';
+	ret = eng->be->module_function(eng, mod, cname, &fn);
+	if (ret)
+		return ret;
+	ret = charge(acct, 0);
+	if (ret)
+		return ret;
+	i = take_slot(ctx);	/* may move the table: @s is stale from here */
+	if (i == NO_SLOT) {
+		uncharge(acct, 0);
+		return -ENOMEM;
+	}
+	ctx->slots[i].ptr = fn;
+	ctx->slots[i].kind = GPUD_SLOT_FUNCTION;
+	ctx->slots[i].module = m;
+	ctx->live++;
+	*handle = make_handle(ctx, i, ctx->slots[i].gen);
+	return 0;
+}
+
+int gpud_function_get(const struct gpud_ctx *ctx, uint64_t handle, void **fn)
+{
+	const struct gpud_slot *s = find(ctx, handle, GPUD_SLOT_FUNCTION);
+
+	if (!s)
+		return -ENOENT;
+	*fn = s->ptr;
 	return 0;
 }
 
 int gpud_mem_range(const struct gpud_ctx *ctx, uint64_t handle, uint64_t offset,
 		   uint64_t bytes, void **ptr)
 {
-	const struct gpud_slot *s = find(ctx, handle);
+	const struct gpud_slot *s = find(ctx, handle, GPUD_SLOT_MEM);
 
 	if (!s)
 		return -ENOENT;

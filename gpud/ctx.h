@@ -17,6 +17,11 @@
  * resolves only when all 64 bits equal those of a live slot: anything else
  * (unknown, freed, another context's) is -ENOENT.
  *
+ * Raw modules and their functions (uapi/eia_cmdbuf.h) take slots too. A
+ * module's image size is charged like memory, standing for the device
+ * memory its code takes; a function is an allocation of 0 bytes that lives
+ * until its module is unloaded.
+ *
  * Memory is charged to the connection's grant (struct gpud_mem_account),
  * whose quota all its contexts share.
  *
@@ -44,11 +49,20 @@ struct gpud_mem_account {
 	atomic_uint nallocs;		/* live allocations */
 };
 
+/* What a handle names; a handle of one kind never resolves as another. */
+enum gpud_slot_kind {
+	GPUD_SLOT_MEM = 1,
+	GPUD_SLOT_MODULE,	/* a raw module; @bytes: its image, charged */
+	GPUD_SLOT_FUNCTION,	/* a module's kernel; @module: its slot */
+};
+
 struct gpud_slot {
-	void *ptr;		/* device address (backend.h); NULL: free */
+	void *ptr;		/* the backend's address or object; NULL: free */
 	uint64_t bytes;
 	uint32_t gen;
 	uint32_t next_free;	/* free list, while free */
+	uint32_t kind;		/* enum gpud_slot_kind */
+	uint32_t module;
 };
 
 struct gpud_job;
@@ -108,6 +122,32 @@ int gpud_mem_free(struct gpud_engine *eng, struct gpud_ctx *ctx,
  */
 int gpud_mem_range(const struct gpud_ctx *ctx, uint64_t handle, uint64_t offset,
 		   uint64_t bytes, void **ptr);
+
+/*
+ * MODULE_LOAD: load the @bytes of image at @image on the backend, charged
+ * to @acct. Returns 0 and the module's handle; -EOPNOTSUPP (a backend
+ * without raw modules), -EINVAL (an image the backend refuses), -EDQUOT,
+ * -EMFILE or -ENOMEM.
+ */
+int gpud_module_load(struct gpud_engine *eng, struct gpud_ctx *ctx,
+		     struct gpud_mem_account *acct, const void *image, uint64_t bytes,
+		     uint64_t *handle);
+
+/* MODULE_UNLOAD, with its functions. Returns 0, -EOPNOTSUPP or -ENOENT. */
+int gpud_module_unload(struct gpud_engine *eng, struct gpud_ctx *ctx,
+		       struct gpud_mem_account *acct, uint64_t handle);
+
+/*
+ * MODULE_GET_FUNCTION: the kernel @name (@len bytes, no NUL) of module
+ * @module. Returns 0 and the function's handle; -EOPNOTSUPP, -ENOENT (no
+ * such module, or no such kernel in it), -EMFILE or -ENOMEM.
+ */
+int gpud_module_function(struct gpud_engine *eng, struct gpud_ctx *ctx,
+			 struct gpud_mem_account *acct, uint64_t module,
+			 const char *name, uint32_t len, uint64_t *handle);
+
+/* The backend's function for @handle. Returns 0 or -ENOENT. */
+int gpud_function_get(const struct gpud_ctx *ctx, uint64_t handle, void **fn);
 
 #define GPUD_CTX_BUCKETS	256
 

@@ -157,8 +157,38 @@ static int run_launch(struct run *x, const struct eia_cb_launch_op *l)
 				  in, l->ninputs, out, l->noutputs);
 }
 
+/* The parameter blob with each pointer's device address written in. */
+static int run_launch_kernel(struct run *x, const struct eia_cb_launch_kernel *k)
+{
+	const struct eia_cb_kernel_ptr *p = gpud_cmd_kernel_ptrs(k);
+	unsigned char params[EIA_CB_KERNEL_PARAMS_MAX];
+	void *fn, *dev;
+	uint64_t addr;
+	uint32_t j;
+	int ret;
+
+	if (!x->eng->be->launch_kernel)
+		return -EOPNOTSUPP;
+	ret = gpud_function_get(x->ctx, k->function, &fn);
+	if (ret)
+		return ret;
+	memcpy(params, gpud_cmd_kernel_params(k), k->params_size);
+	for (j = 0; j < k->nptrs; j++) {
+		ret = gpud_mem_range(x->ctx, p[j].handle, p[j].offset, 0, &dev);
+		if (ret)
+			return ret;
+		addr = (uint64_t)(uintptr_t)dev;
+		memcpy(params + p[j].param_offset, &addr, sizeof(addr));
+	}
+	return x->eng->be->launch_kernel(x->eng, x->ctx->queue, fn, k->grid, k->block,
+					 k->shared_bytes, params, k->params_size);
+}
+
 static int run_cmd(struct run *x, const struct eia_cb_hdr *h, uint64_t *value)
 {
+	const struct eia_cb_module_get_function *g = (const void *)h;
+	const struct eia_cb_module_load *ml = (const void *)h;
+
 	switch (h->op) {
 	case EIA_CB_MEM_ALLOC:
 		return gpud_mem_alloc(x->eng, x->ctx, x->acct,
@@ -174,6 +204,17 @@ static int run_cmd(struct run *x, const struct eia_cb_hdr *h, uint64_t *value)
 		return run_memset(x, (const void *)h);
 	case EIA_CB_LAUNCH_OP:
 		return run_launch(x, (const void *)h);
+	case EIA_CB_MODULE_LOAD:
+		return gpud_module_load(x->eng, x->ctx, x->acct, gpud_cmd_module_image(ml),
+					ml->bytes, value);
+	case EIA_CB_MODULE_UNLOAD:
+		return gpud_module_unload(x->eng, x->ctx, x->acct,
+					  ((const struct eia_cb_module_unload *)h)->module);
+	case EIA_CB_MODULE_GET_FUNCTION:
+		return gpud_module_function(x->eng, x->ctx, x->acct, g->module,
+					    gpud_cmd_function_name(g), g->name_len, value);
+	case EIA_CB_LAUNCH_KERNEL:
+		return run_launch_kernel(x, (const void *)h);
 	}
 	*value = ((const struct eia_cb_fence *)h)->value;	/* FENCE */
 	return 0;

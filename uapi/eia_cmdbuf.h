@@ -42,6 +42,20 @@
  * @EIA_CB_LAUNCH_OP: run a built-in operator (struct eia_cb_launch_op)
  * @EIA_CB_FENCE: marks a point in the stream; the result's value is the
  *	fence's value (struct eia_cb_fence). libeia's events are fences.
+ * @EIA_CB_MODULE_LOAD: load a raw CUDA module, PTX or cubin/fatbin
+ *	(struct eia_cb_module_load); the result's value is the module's
+ *	handle. Its image is host data, carried like a COPY_H2D's and charged
+ *	to the memory quota while the module is loaded. Backends without raw
+ *	modules (the CPU backend) answer -EOPNOTSUPP.
+ * @EIA_CB_MODULE_UNLOAD: unload a module and its functions
+ *	(struct eia_cb_module_unload), once the work queued before it is done
+ * @EIA_CB_MODULE_GET_FUNCTION: look up a kernel of a module by name
+ *	(struct eia_cb_module_get_function); the result's value is the
+ *	function's handle. No such kernel: -ENOENT.
+ * @EIA_CB_LAUNCH_KERNEL: launch a function (struct eia_cb_launch_kernel)
+ *
+ * Handles of memory, modules and functions are distinct: one of the wrong
+ * kind is refused with -ENOENT like a freed one.
  */
 enum eia_cb_op {
 	EIA_CB_MEM_ALLOC	= 1,
@@ -52,6 +66,10 @@ enum eia_cb_op {
 	EIA_CB_MEMSET		= 6,
 	EIA_CB_LAUNCH_OP	= 7,
 	EIA_CB_FENCE		= 8,
+	EIA_CB_MODULE_LOAD	= 9,
+	EIA_CB_MODULE_UNLOAD	= 10,
+	EIA_CB_MODULE_GET_FUNCTION = 11,
+	EIA_CB_LAUNCH_KERNEL	= 12,
 };
 
 /**
@@ -176,13 +194,111 @@ struct eia_cb_fence {
 };
 
 /**
+ * struct eia_cb_module_load - EIA_CB_MODULE_LOAD
+ * @hdr: command header
+ * @image: user address of the module image (the driver copies it at submit;
+ *	on the wire: 0, and @bytes of image follow the command, padded to
+ *	EIA_CB_ALIGN, as a COPY_H2D's data do)
+ * @bytes: size of the image, 1..the device's max_payload. PTX need not end
+ *	with a NUL: gpud adds one.
+ */
+struct eia_cb_module_load {
+	struct eia_cb_hdr hdr;
+	__u64 image;
+	__u64 bytes;
+};
+
+/**
+ * struct eia_cb_module_unload - EIA_CB_MODULE_UNLOAD
+ * @hdr: command header
+ * @module: a module handle of this context's
+ */
+struct eia_cb_module_unload {
+	struct eia_cb_hdr hdr;
+	__u64 module;
+};
+
+/* Longest kernel name, without a terminating NUL. */
+#define EIA_CB_KERNEL_NAME_MAX	1024
+
+/**
+ * struct eia_cb_module_get_function - EIA_CB_MODULE_GET_FUNCTION
+ * @hdr: command header; size = sizeof(this) + @name_len rounded up to
+ *	EIA_CB_ALIGN
+ * @module: a module handle of this context's
+ * @name_len: bytes of the name, 1..EIA_CB_KERNEL_NAME_MAX
+ * @pad: must be zero
+ *
+ * Followed by the kernel's (mangled, for C++) name, without a NUL, padded
+ * with zeros; the name holds no NUL byte.
+ */
+struct eia_cb_module_get_function {
+	struct eia_cb_hdr hdr;
+	__u64 module;
+	__u32 name_len;
+	__u32 pad;
+};
+
+/* Most bytes of kernel parameters, and most device pointers among them. */
+#define EIA_CB_KERNEL_PARAMS_MAX	4096
+#define EIA_CB_KERNEL_PTRS_MAX		64
+
+/**
+ * struct eia_cb_kernel_ptr - a device pointer among a kernel's parameters
+ * @param_offset: byte offset of the 8-byte pointer in the parameter blob,
+ *	a multiple of 8
+ * @pad: must be zero
+ * @handle: a memory handle of this context's
+ * @offset: byte offset into the allocation, at most its size
+ *
+ * Applications never see device addresses: gpud writes the address of
+ * @handle + @offset into the blob at @param_offset before the launch.
+ */
+struct eia_cb_kernel_ptr {
+	__u32 param_offset;
+	__u32 pad;
+	__u64 handle;
+	__u64 offset;
+};
+
+/**
+ * struct eia_cb_launch_kernel - EIA_CB_LAUNCH_KERNEL
+ * @hdr: command header; size = sizeof(this) + @nptrs * sizeof(struct
+ *	eia_cb_kernel_ptr) + @params_size rounded up to EIA_CB_ALIGN
+ * @function: a function handle of this context's
+ * @grid: blocks in x, y and z, each >= 1
+ * @block: threads per block in x, y and z, each >= 1
+ * @shared_bytes: dynamic shared memory per block
+ * @params_size: bytes of the parameter blob, 0..EIA_CB_KERNEL_PARAMS_MAX
+ * @nptrs: device pointers in the blob, 0..EIA_CB_KERNEL_PTRS_MAX
+ * @pad: must be zero
+ *
+ * Followed by @nptrs struct eia_cb_kernel_ptr, then the parameter blob laid
+ * out as the kernel's parameters are (each at its natural alignment, as
+ * for cuLaunchKernel()'s CU_LAUNCH_PARAM_BUFFER_POINTER), padded with
+ * zeros. Limits the GPU puts on the grid, the block and shared memory are
+ * gpud's to check (-EINVAL).
+ */
+struct eia_cb_launch_kernel {
+	struct eia_cb_hdr hdr;
+	__u64 function;
+	__u32 grid[3];
+	__u32 block[3];
+	__u32 shared_bytes;
+	__u32 params_size;
+	__u32 nptrs;
+	__u32 pad;
+};
+
+/**
  * eia_cb_size() - the size a command of @op must have
  * @op: enum eia_cb_op
  *
  * Shared by every checker so that all refuse the same buffers.
  *
- * Return: the exact size of a fixed-size command; for EIA_CB_LAUNCH_OP its
- * least (its header, before tensors and attributes); 0 for an unknown op.
+ * Return: the exact size of a fixed-size command; for a variable-size one
+ * (eia_cb_variable()) its least, the struct before what follows it; 0 for
+ * an unknown op.
  */
 static inline __u32 eia_cb_size(__u16 op)
 {
@@ -201,16 +317,38 @@ static inline __u32 eia_cb_size(__u16 op)
 		return sizeof(struct eia_cb_launch_op);
 	case EIA_CB_FENCE:
 		return sizeof(struct eia_cb_fence);
+	case EIA_CB_MODULE_LOAD:
+		return sizeof(struct eia_cb_module_load);
+	case EIA_CB_MODULE_UNLOAD:
+		return sizeof(struct eia_cb_module_unload);
+	case EIA_CB_MODULE_GET_FUNCTION:
+		return sizeof(struct eia_cb_module_get_function);
+	case EIA_CB_LAUNCH_KERNEL:
+		return sizeof(struct eia_cb_launch_kernel);
 	default:
 		return 0;
 	}
 }
 
 /**
+ * eia_cb_variable() - whether a command of @op has a size of its own
+ * @op: enum eia_cb_op
+ *
+ * Return: 1 for the commands whose struct is followed by more (their size
+ * follows from their fields), 0 for the others.
+ */
+static inline int eia_cb_variable(__u16 op)
+{
+	return op == EIA_CB_LAUNCH_OP || op == EIA_CB_MODULE_GET_FUNCTION ||
+	       op == EIA_CB_LAUNCH_KERNEL;
+}
+
+/**
  * struct eia_cb_result - what one command did
  * @status: 0 or a negative errno (-ECANCELED: an earlier command failed)
  * @pad: zero
- * @value: MEM_ALLOC: the new handle; FENCE: its value; otherwise 0
+ * @value: MEM_ALLOC, MODULE_LOAD, MODULE_GET_FUNCTION: the new handle;
+ *	FENCE: its value; otherwise 0
  */
 struct eia_cb_result {
 	__s32 status;

@@ -136,6 +136,16 @@ int gpud_cu_err(struct gpud_cu *cu, CUresult r, const char *what)
 		return -ENOMEM;
 	case CUDA_ERROR_INVALID_VALUE:
 		return -EINVAL;
+	/* A kernel faulted: the context is lost (Documentation/cuda-backend.rst). */
+	case CUDA_ERROR_ILLEGAL_ADDRESS:
+	case CUDA_ERROR_MISALIGNED_ADDRESS:
+	case CUDA_ERROR_ILLEGAL_INSTRUCTION:
+	case CUDA_ERROR_INVALID_PC:
+	case CUDA_ERROR_HARDWARE_STACK_ERROR:
+	case CUDA_ERROR_ASSERT:
+	case CUDA_ERROR_LAUNCH_FAILED:
+	case CUDA_ERROR_LAUNCH_TIMEOUT:
+		return -ENOTRECOVERABLE;
 	default:
 		return -EIO;
 	}
@@ -498,6 +508,10 @@ static const struct gpud_backend gpud_backend_cuda = {
 	.copy_d2d = cu_copy_d2d,
 	.fill = cu_fill,
 	.run_op = gpud_cu_run_op,
+	.module_load = gpud_cu_module_load,
+	.module_unload = gpud_cu_module_unload,
+	.module_function = gpud_cu_module_function,
+	.launch_kernel = gpud_cu_launch_kernel,
 	.sync = cu_sync,
 	.close = cu_close,
 };

@@ -103,4 +103,14 @@ int gpud_cu_run_op(struct gpud_engine *eng, struct gpud_queue *q, uint32_t op,
 		   const struct eia_tensor *in, unsigned int n_in,
 		   const struct eia_tensor *out, unsigned int n_out);
 
+/* modules_cuda.c: the backend's raw modules (backend.h). */
+int gpud_cu_module_load(struct gpud_engine *eng, struct gpud_queue *q,
+			const void *image, uint64_t bytes, void **module);
+void gpud_cu_module_unload(struct gpud_engine *eng, struct gpud_queue *q, void *module);
+int gpud_cu_module_function(struct gpud_engine *eng, void *module, const char *name,
+			    void **fn);
+int gpud_cu_launch_kernel(struct gpud_engine *eng, struct gpud_queue *q, void *fn,
+			  const uint32_t grid[3], const uint32_t block[3],
+			  uint32_t shared_bytes, void *params, size_t params_size);
+
 #endif /* GPUD_CUDA_H */

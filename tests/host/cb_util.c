@@ -80,6 +80,12 @@ size_t cb_free(struct cb *b, uint64_t handle)
 	return put_cmd(b, &c, sizeof(c));
 }
 
+static void put_padded(struct cb *b, const void *data, uint64_t n)
+{
+	cb_put(b, data, (size_t)n);
+	cb_put(b, NULL, (size_t)((8 - n % 8) % 8));
+}
+
 static size_t put_copy(struct cb *b, uint16_t op, uint64_t dst, uint64_t doff,
 		       uint64_t src, uint64_t soff, uint64_t n)
 {
@@ -95,8 +101,7 @@ size_t cb_h2d(struct cb *b, uint64_t dst, uint64_t off, const void *data, uint64
 {
 	size_t at = put_copy(b, EIA_CB_COPY_H2D, dst, off, 0, 0, n);
 
-	cb_put(b, data, (size_t)n);
-	cb_put(b, NULL, (size_t)((8 - n % 8) % 8));
+	put_padded(b, data, n);
 	return at;
 }
 
@@ -126,6 +131,56 @@ size_t cb_fence(struct cb *b, uint64_t value)
 	struct eia_cb_fence c = { .hdr = { EIA_CB_FENCE, 0, sizeof(c) }, .value = value };
 
 	return put_cmd(b, &c, sizeof(c));
+}
+
+size_t cb_module_load(struct cb *b, const void *image, uint64_t n)
+{
+	struct eia_cb_module_load c = {
+		.hdr = { EIA_CB_MODULE_LOAD, 0, sizeof(c) }, .bytes = n,
+	};
+	size_t at = put_cmd(b, &c, sizeof(c));
+
+	put_padded(b, image, n);
+	return at;
+}
+
+size_t cb_module_unload(struct cb *b, uint64_t module)
+{
+	struct eia_cb_module_unload c = {
+		.hdr = { EIA_CB_MODULE_UNLOAD, 0, sizeof(c) }, .module = module,
+	};
+
+	return put_cmd(b, &c, sizeof(c));
+}
+
+size_t cb_get_function(struct cb *b, uint64_t module, const char *name, uint32_t len)
+{
+	struct eia_cb_module_get_function c = {
+		.hdr = { EIA_CB_MODULE_GET_FUNCTION, 0,
+			 (uint32_t)(sizeof(c) + len + (8 - len % 8) % 8) },
+		.module = module, .name_len = len,
+	};
+	size_t at = put_cmd(b, &c, sizeof(c));
+
+	put_padded(b, name, len);
+	return at;
+}
+
+size_t cb_launch_kernel(struct cb *b, uint64_t fn, const struct eia_cb_kernel_ptr *p,
+			uint32_t nptrs, const void *params, uint32_t params_size)
+{
+	struct eia_cb_launch_kernel c = {
+		.hdr = { EIA_CB_LAUNCH_KERNEL, 0,
+			 (uint32_t)(sizeof(c) + nptrs * sizeof(*p) + params_size +
+				    (8 - params_size % 8) % 8) },
+		.function = fn, .grid = { 1, 1, 1 }, .block = { 32, 1, 1 },
+		.params_size = params_size, .nptrs = nptrs,
+	};
+	size_t at = put_cmd(b, &c, sizeof(c));
+
+	cb_put(b, p, nptrs * sizeof(*p));
+	put_padded(b, params, params_size);
+	return at;
 }
 
 size_t cb_launch(struct cb *b, uint32_t op, const struct eia_cb_tensor *t, uint16_t nin,

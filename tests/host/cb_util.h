@@ -40,6 +40,12 @@ size_t cb_fence(struct cb *b, uint64_t value);
 size_t cb_launch(struct cb *b, uint32_t op, const struct eia_cb_tensor *t, uint16_t nin,
 		 uint16_t nout, const void *attr, uint32_t attr_size);
 
+size_t cb_module_load(struct cb *b, const void *image, uint64_t n);
+size_t cb_module_unload(struct cb *b, uint64_t module);
+size_t cb_get_function(struct cb *b, uint64_t module, const char *name, uint32_t len);
+size_t cb_launch_kernel(struct cb *b, uint64_t fn, const struct eia_cb_kernel_ptr *p,
+			uint32_t nptrs, const void *params, uint32_t params_size);
+
 /* A tensor descriptor. */
 struct eia_cb_tensor tensor(uint64_t handle, uint64_t offset, uint32_t dtype,
 			    uint32_t ndim, const int64_t *dims);

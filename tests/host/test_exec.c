@@ -558,7 +558,7 @@ static void bad_op(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
 
 	cb_alloc(b, 64);
 	c = cb_at(b, cb_fence(b, 1));
-	c->op = 9;
+	c->op = 13;
 }
 
 static void bad_op_zero(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
@@ -763,7 +763,106 @@ static void bad_trailing_bytes(struct cb *b, uint64_t h, uint32_t *n, uint32_t *
 	cb_put(b, NULL, 8);
 }
 
+static const char ptx[] = ".version 7.0\n.target sm_80\n.address_size 64\n";
+
+static void bad_module_image(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	struct eia_cb_module_load *c = cb_at(b, cb_module_load(b, ptx, sizeof(ptx) - 1));
+
+	c->image = 0x1000;	/* a user address leaked onto the wire */
+}
+
+static void bad_module_empty(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	cb_module_load(b, NULL, 0);
+}
+
+static void bad_module_truncated(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	struct eia_cb_module_load *c = cb_at(b, cb_module_load(b, ptx, 16));
+
+	c->bytes = 100;
+}
+
+static void bad_module_padding(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	cb_module_load(b, ptx, 13);
+	b->buf[b->len - 1] = 1;
+}
+
+static void bad_function_name_len(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	cb_get_function(b, h, "", 0);
+}
+
+static void bad_function_name_nul(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	cb_get_function(b, h, "va\0dd", 5);
+}
+
+static void bad_function_name_padding(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	cb_get_function(b, h, "vadd", 4);
+	b->buf[b->len - 1] = 'x';
+}
+
+static void bad_function_size(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	struct eia_cb_module_get_function *c = cb_at(b, cb_get_function(b, h, "vadd", 4));
+
+	c->name_len = 9;	/* the size holds 8 bytes of name */
+}
+
+static void bad_kernel_grid(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	struct eia_cb_launch_kernel *c = cb_at(b, cb_launch_kernel(b, h, NULL, 0, NULL, 0));
+
+	c->grid[2] = 0;
+}
+
+static void bad_kernel_params(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	static unsigned char params[EIA_CB_KERNEL_PARAMS_MAX + 8];
+
+	cb_launch_kernel(b, h, NULL, 0, params, sizeof(params));
+}
+
+static void bad_kernel_ptr(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	struct eia_cb_kernel_ptr p = { .param_offset = 8, .handle = h };
+	uint64_t params[2] = { 0 };
+
+	cb_launch_kernel(b, h, &p, 1, params, 12);	/* 8 + 8 > 12 */
+}
+
+static void bad_kernel_size(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	struct eia_cb_launch_kernel *c = cb_at(b, cb_launch_kernel(b, h, NULL, 0, NULL, 0));
+
+	c->nptrs = 1;
+}
+
+static void bad_kernel_pad(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	struct eia_cb_launch_kernel *c = cb_at(b, cb_launch_kernel(b, h, NULL, 0, NULL, 0));
+
+	c->pad = 1;
+}
+
 static const struct bad_case bad_cases[] = {
+	{ "module image", bad_module_image, "(MODULE_LOAD): image must be 0 on the wire" },
+	{ "module empty", bad_module_empty, "(MODULE_LOAD): an empty image" },
+	{ "module truncated", bad_module_truncated, "100 bytes of image, only 16 left" },
+	{ "module padding", bad_module_padding, "(MODULE_LOAD): image padding must be 0" },
+	{ "name of 0", bad_function_name_len, "name of 0 bytes, 1..1024 allowed" },
+	{ "name with NUL", bad_function_name_nul, "(MODULE_GET_FUNCTION): the name holds a NUL" },
+	{ "name padding", bad_function_name_padding, "name padding must be 0" },
+	{ "name size", bad_function_size, "expected 40 for a name of 9 bytes" },
+	{ "grid 0", bad_kernel_grid, "grid 1x1x0, block 32x1x1: each at least 1" },
+	{ "params 4104", bad_kernel_params, "4104 parameter bytes and 0 pointers, at most 4096 and 64" },
+	{ "ptr outside", bad_kernel_ptr, "pointer 0 at parameter offset 8: must be 8-aligned, inside 12" },
+	{ "kernel size", bad_kernel_size, "expected 80 for 1 pointers and 0 parameter bytes" },
+	{ "kernel pad", bad_kernel_pad, "command 0 (LAUNCH_KERNEL): pad must be 0" },
 	{ "ncmds more", bad_ncmds_more, "the buffer ends after 2 of 3 commands" },
 	{ "ncmds fewer", bad_ncmds_fewer, "16 bytes after the last of 1 commands" },
 	{ "ncmds 0", bad_ncmds_zero, "ncmds 0 is not in 1..4096" },
@@ -772,7 +871,7 @@ static const struct bad_case bad_cases[] = {
 	{ "unaligned size", bad_size_unaligned, "command 1 (FENCE): size 12 is not a multiple of 8" },
 	{ "wrong size", bad_size_wrong, "command 1 (FENCE): size is 24, expected 16" },
 	{ "command flags", bad_cmd_flags, "command 1 (FENCE): flags must be 0" },
-	{ "unknown op", bad_op, "command 1: unknown op 9" },
+	{ "unknown op", bad_op, "command 1: unknown op 13" },
 	{ "op 0", bad_op_zero, "command 0: unknown op 0" },
 	{ "truncated H2D data", bad_h2d_truncated, "100 bytes of data, only 64 left" },
 	{ "H2D padding", bad_h2d_padding, "command 1 (COPY_H2D): data padding must be 0" },
@@ -838,6 +937,53 @@ TEST_F(exec, malformed_buffers_refused_whole)
 	run(_metadata, self->fd, self->ctx, &b, NONE, &r);
 	ASSERT_EQ(64, r.data_len);
 	EXPECT_EQ(0, memcmp(r.data, junk64, 64));
+	sresp_release(&r);
+	cb_release(&b);
+}
+
+/*
+ * The CPU backend has no raw modules: each such command fails with
+ * EOPNOTSUPP, cancels the rest of its buffer, and charges nothing.
+ */
+TEST_F(exec, raw_modules_eopnotsupp_on_cpu)
+{
+	struct eia_cb_kernel_ptr p;
+	uint64_t params[2] = { 0 };
+	struct sresp r;
+	struct cb b;
+	uint64_t h;
+	int k;
+
+	h = alloc(_metadata, self->fd, self->ctx, 64);
+	p = (struct eia_cb_kernel_ptr){ .param_offset = 0, .handle = h };
+	cb_init(&b);
+	for (k = 0; k < 4; k++) {
+		cb_reset(&b);
+		cb_fence(&b, 5);
+		if (k == 0)
+			cb_module_load(&b, ptx, sizeof(ptx) - 1);
+		else if (k == 1)
+			cb_module_unload(&b, h);
+		else if (k == 2)
+			cb_get_function(&b, h, "vadd", 4);
+		else
+			cb_launch_kernel(&b, h, &p, 1, params, sizeof(params));
+		cb_memset(&b, h, 0, 64, 7);
+		run(_metadata, self->fd, self->ctx, &b, 1, &r);
+		ASSERT_EQ(0, r.res[0].status);
+		ASSERT_EQ(5, r.res[0].value);
+		ASSERT_EQ(-EOPNOTSUPP, r.res[1].status);
+		ASSERT_EQ(0, r.res[1].value);
+		ASSERT_EQ(-ECANCELED, r.res[2].status);
+		sresp_release(&r);
+	}
+	/* The memsets never ran, and nothing but the allocation is charged. */
+	EXPECT_EQ(64, memory_used(_metadata, self->fd, self->ctx));
+	cb_reset(&b);
+	cb_d2h(&b, h, 0, 8);
+	run(_metadata, self->fd, self->ctx, &b, NONE, &r);
+	ASSERT_EQ(8, r.data_len);
+	EXPECT_EQ(0, r.data[0]);
 	sresp_release(&r);
 	cb_release(&b);
 }

@@ -102,6 +102,10 @@ typedef enum eiaError_enum {
 	EIA_ERROR_NOT_READY = 24,
 	/* Still in use: a device with open streams (EBUSY). */
 	EIA_ERROR_BUSY = 25,
+	/* A kernel faulted on the device (an illegal address or instruction):
+	 * the device's context is lost; reopen the device (ENOTRECOVERABLE).
+	 */
+	EIA_ERROR_DEVICE_FAULT = 26,
 	/* Any other errno; see eiaFailure.sysErrno. */
 	EIA_ERROR_UNKNOWN = 999,
 } eiaError_t;
@@ -123,7 +127,7 @@ typedef struct eiaEvent *eiaEvent_t;
  * @command: index of the failed command in its command buffer, -1 when the
  *	failure was not one command's (a refused buffer, a bad argument)
  * @commandType: the failed command's kind (EIA_CB_* of eia_cmdbuf.h:
- *	1 MEM_ALLOC ... 8 FENCE), 0 when @command is -1
+ *	1 MEM_ALLOC ... 12 LAUNCH_KERNEL), 0 when @command is -1
  * @op: for an operator launch, its enum eia_op; else 0
  * @call: which call on its stream queued the failed command, counting
  *	every call that queues work (copies, memsets, launches, event
@@ -533,6 +537,109 @@ typedef struct eiaTensor {
 eiaError_t eiaLaunchOp(eiaStream_t stream, int op, const eiaTensor *inputs,
 		       int ninputs, const eiaTensor *outputs, int noutputs,
 		       const void *attr, size_t attrSize);
+
+/*
+ * Raw CUDA modules: the application's own kernels (PTX, cubin or fatbin,
+ * as nvcc or NVRTC make them) loaded into the device and launched by
+ * name, as with the CUDA driver API's cuModuleLoadData(),
+ * cuModuleGetFunction() and cuLaunchKernel(). Only gpud's CUDA backend runs
+ * them; on the CPU backend each call fails with EIA_ERROR_NOT_SUPPORTED.
+ * A kernel that faults (an illegal address) fails its command buffer with
+ * EIA_ERROR_DEVICE_FAULT; the device's context is then lost and the device
+ * must be reopened. Other devices sharing the GPU are not affected
+ * (Documentation/cuda-backend.rst).
+ */
+
+/* A loaded module and a kernel of it: opaque handles issued by gpud, never 0. */
+typedef uint64_t eiaModule_t;
+typedef uint64_t eiaFunction_t;
+
+/* Longest kernel name, most parameter bytes and device pointers of a launch. */
+#define EIA_KERNEL_NAME_MAX 1024
+#define EIA_KERNEL_PARAMS_MAX 4096
+#define EIA_KERNEL_PTRS_MAX 64
+
+/**
+ * eiaModuleLoadData() - load a module into the device
+ * @dev: the device
+ * @module: Out: the module
+ * @image: PTX text (a terminating NUL is optional), a cubin or a fatbin
+ * @bytes: size of @image
+ *
+ * The image counts against the device's memory quota while it is loaded.
+ *
+ * Return: EIA_SUCCESS; EIA_ERROR_NOT_SUPPORTED (not a CUDA device),
+ * EIA_ERROR_INVALID_VALUE (an image the GPU's driver refuses, or no code
+ * for this GPU), EIA_ERROR_QUOTA_EXCEEDED, EIA_ERROR_TOO_LARGE (over the
+ * device's largest request, eiaDeviceProp.maxRequestBytes).
+ */
+eiaError_t eiaModuleLoadData(eiaDevice_t dev, eiaModule_t *module, const void *image,
+			     size_t bytes);
+
+/**
+ * eiaModuleUnload() - unload a module, once the work queued before is done
+ * @dev: the device
+ * @module: the module; its functions die with it
+ *
+ * Return: EIA_SUCCESS, EIA_ERROR_INVALID_HANDLE, EIA_ERROR_NOT_SUPPORTED.
+ */
+eiaError_t eiaModuleUnload(eiaDevice_t dev, eiaModule_t module);
+
+/**
+ * eiaModuleGetFunction() - find a kernel of a module by name
+ * @dev: the device
+ * @function: Out: the kernel
+ * @module: the module
+ * @name: the kernel's name as the module has it (extern "C", or mangled)
+ *
+ * Return: EIA_SUCCESS; EIA_ERROR_INVALID_HANDLE (no such module, or no
+ * kernel of that name in it), EIA_ERROR_NOT_SUPPORTED,
+ * EIA_ERROR_INVALID_VALUE (an empty name or one over EIA_KERNEL_NAME_MAX).
+ */
+eiaError_t eiaModuleGetFunction(eiaDevice_t dev, eiaFunction_t *function,
+				eiaModule_t module, const char *name);
+
+/**
+ * struct eiaKernelPtr - a device pointer among a kernel's parameters
+ * @paramOffset: where the 8-byte pointer sits in the parameter blob, a
+ *	multiple of 8
+ * @ptr: the allocation it points into
+ * @offset: byte offset into @ptr
+ */
+typedef struct eiaKernelPtr {
+	size_t paramOffset;
+	eiaDeviceptr ptr;
+	size_t offset;
+} eiaKernelPtr;
+
+/**
+ * eiaLaunchKernel() - queue a kernel launch on a stream
+ * @stream: the stream
+ * @function: the kernel
+ * @grid: blocks in x, y and z, each at least 1
+ * @block: threads per block in x, y and z, each at least 1
+ * @sharedMemBytes: dynamic shared memory per block
+ * @params: the kernel's parameters packed as the kernel declares them, each
+ *	at its natural alignment (as cuLaunchKernel()'s
+ *	CU_LAUNCH_PARAM_BUFFER_POINTER takes them); pointer parameters may
+ *	hold anything, gpud overwrites them from @ptrs
+ * @paramsSize: bytes of @params, at most EIA_KERNEL_PARAMS_MAX
+ * @ptrs: the device pointers among the parameters
+ * @nptrs: their number, at most EIA_KERNEL_PTRS_MAX
+ *
+ * Device memory has no address the application can see: each pointer
+ * parameter is named by its allocation and offset, and gpud writes the
+ * address in before the launch. A launch the GPU refuses (too many threads
+ * per block, too much shared memory) fails the stream with
+ * EIA_ERROR_INVALID_VALUE.
+ *
+ * Return: EIA_SUCCESS, or EIA_ERROR_INVALID_VALUE for arguments no launch
+ * can take (a dimension of 0, limits exceeded, a pointer outside @params).
+ */
+eiaError_t eiaLaunchKernel(eiaStream_t stream, eiaFunction_t function,
+			   const unsigned int grid[3], const unsigned int block[3],
+			   unsigned int sharedMemBytes, const void *params, size_t paramsSize,
+			   const eiaKernelPtr *ptrs, int nptrs);
 
 /* Events: a FENCE command in a stream. */
 

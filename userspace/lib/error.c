@@ -71,6 +71,8 @@ static const struct {
 					 "too many open files, contexts or connections" },
 	[EIA_ERROR_NOT_READY] = { "EIA_ERROR_NOT_READY", "work still running" },
 	[EIA_ERROR_BUSY] = { "EIA_ERROR_BUSY", "still in use" },
+	[EIA_ERROR_DEVICE_FAULT] = { "EIA_ERROR_DEVICE_FAULT",
+				     "a kernel faulted on the device: its context is lost, reopen the device" },
 };
 
 static const char unknown_name[] = "EIA_ERROR_UNKNOWN";
@@ -153,6 +155,8 @@ eiaError_t eia_error_from_errno(int err)
 		return EIA_ERROR_OUT_OF_RESOURCES;
 	case EBUSY:
 		return EIA_ERROR_BUSY;
+	case ENOTRECOVERABLE:
+		return EIA_ERROR_DEVICE_FAULT;
 	}
 	return EIA_ERROR_UNKNOWN;
 }
@@ -271,6 +275,10 @@ static const char *const cb_op_names[] = {
 	[EIA_CB_MEMSET] = "MEMSET",
 	[EIA_CB_LAUNCH_OP] = "LAUNCH_OP",
 	[EIA_CB_FENCE] = "FENCE",
+	[EIA_CB_MODULE_LOAD] = "MODULE_LOAD",
+	[EIA_CB_MODULE_UNLOAD] = "MODULE_UNLOAD",
+	[EIA_CB_MODULE_GET_FUNCTION] = "MODULE_GET_FUNCTION",
+	[EIA_CB_LAUNCH_KERNEL] = "LAUNCH_KERNEL",
 };
 
 const char *eia_cb_op_name(uint32_t op)
@@ -337,4 +345,8 @@ void eia_failure_from_cmdbuf(eiaFailure *f, const struct eia_cmdbuf *cb)
 	append(f->message, sizeof(f->message),
 	       ", command %u of %u in its buffer, failed: %s (%s, %s)", cb->failed,
 	       cb->ncmds, eiaGetErrorString(f->error), eiaGetErrorName(f->error), ename);
+	if (f->error == EIA_ERROR_NOT_SUPPORTED && f->commandType >= EIA_CB_MODULE_LOAD &&
+	    f->commandType <= EIA_CB_LAUNCH_KERNEL)
+		append(f->message, sizeof(f->message),
+		       ": raw CUDA modules run only on gpud's CUDA backend");
 }

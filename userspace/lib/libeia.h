@@ -209,6 +209,14 @@ const char *eia_cb_op_name(uint32_t op);
 eiaError_t eia_check_entry(const char *function, const void *arg,
 			   const char *argname);
 
+/* memory.c */
+
+/* Checks for a synchronous device call, then its private stream in @s. */
+eiaError_t eia_sync_begin(struct eiaStream *s, eiaDevice_t dev, const char *fn);
+
+/* Run what the synchronous call queued, report its failure, drop @s. */
+eiaError_t eia_sync_end(struct eiaStream *s, const char *fn, eiaError_t err);
+
 /* stream.c */
 
 /* A stream without a ring that runs its buffers at flush, for the

@@ -94,8 +94,7 @@ static eiaError_t queue_memset(struct eiaStream *s, const char *fn, eiaDeviceptr
 	return EIA_SUCCESS;
 }
 
-/* Checks for a synchronous call, then its private stream. */
-static eiaError_t sync_begin(struct eiaStream *s, eiaDevice_t dev, const char *fn)
+eiaError_t eia_sync_begin(struct eiaStream *s, eiaDevice_t dev, const char *fn)
 {
 	eiaError_t err = eia_check_entry(fn, dev, "dev");
 
@@ -104,8 +103,7 @@ static eiaError_t sync_begin(struct eiaStream *s, eiaDevice_t dev, const char *f
 	return err;
 }
 
-/* Run what was queued, report its failure, drop the stream. */
-static eiaError_t sync_end(struct eiaStream *s, const char *fn, eiaError_t err)
+eiaError_t eia_sync_end(struct eiaStream *s, const char *fn, eiaError_t err)
 {
 	if (!err)
 		err = eia_stream_flush_locked(s, fn);
@@ -127,14 +125,14 @@ eiaError_t eiaMemAlloc(eiaDevice_t dev, eiaDeviceptr *ptr, size_t bytes)
 		return eia_fail(fn, EIA_ERROR_INVALID_VALUE, EINVAL, "ptr is NULL");
 	if (!bytes)
 		return eia_fail(fn, EIA_ERROR_INVALID_VALUE, EINVAL, "0 bytes");
-	err = sync_begin(&s, dev, fn);
+	err = eia_sync_begin(&s, dev, fn);
 	if (err)
 		return err;
 	err = eia_stream_add(&s, fn, EIA_CB_MEM_ALLOC, sizeof(*a), 0, 0, &handle,
 			     (void **)&a);
 	if (!err)
 		a->bytes = bytes;
-	err = sync_end(&s, fn, err);
+	err = eia_sync_end(&s, fn, err);
 	if (!err && !handle)
 		err = eia_fail(fn, EIA_ERROR_PROTOCOL, EPROTO, "gpud returned handle 0");
 	if (!err)
@@ -149,23 +147,23 @@ eiaError_t eiaMemFree(eiaDevice_t dev, eiaDeviceptr ptr)
 	struct eiaStream s;
 	eiaError_t err;
 
-	err = sync_begin(&s, dev, fn);
+	err = eia_sync_begin(&s, dev, fn);
 	if (err)
 		return err;
 	err = eia_stream_add(&s, fn, EIA_CB_MEM_FREE, sizeof(*f), 0, 0, NULL, (void **)&f);
 	if (!err)
 		f->handle = ptr;
-	return sync_end(&s, fn, err);
+	return eia_sync_end(&s, fn, err);
 }
 
 static eiaError_t sync_copy(eiaDevice_t dev, const char *fn, struct xfer x)
 {
 	struct eiaStream s;
-	eiaError_t err = sync_begin(&s, dev, fn);
+	eiaError_t err = eia_sync_begin(&s, dev, fn);
 
 	if (err)
 		return err;
-	return sync_end(&s, fn, queue_copy(&s, fn, x));
+	return eia_sync_end(&s, fn, queue_copy(&s, fn, x));
 }
 
 eiaError_t eiaMemcpyHtoD(eiaDevice_t dev, eiaDeviceptr dst, size_t dstOffset,
@@ -201,11 +199,11 @@ eiaError_t eiaMemsetD8(eiaDevice_t dev, eiaDeviceptr dst, size_t dstOffset,
 {
 	static const char fn[] = "eiaMemsetD8";
 	struct eiaStream s;
-	eiaError_t err = sync_begin(&s, dev, fn);
+	eiaError_t err = eia_sync_begin(&s, dev, fn);
 
 	if (err)
 		return err;
-	return sync_end(&s, fn, queue_memset(&s, fn, dst, dstOffset, value, bytes));
+	return eia_sync_end(&s, fn, queue_memset(&s, fn, dst, dstOffset, value, bytes));
 }
 
 static eiaError_t async_copy(eiaStream_t stream, const char *fn, struct xfer x)

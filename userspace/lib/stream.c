@@ -317,9 +317,11 @@ eiaError_t eia_stream_add(struct eiaStream *s, const char *function, uint16_t op
 	}
 	cb = s->cur;
 	if (!cmdbuf_fits(s, cb, size, data))
-		return eia_fail(function, EIA_ERROR_INVALID_VALUE, EINVAL,
-				"a %s command of %u bytes moving %llu bytes does not fit in a command buffer",
-				eia_cb_op_name(op), size, (unsigned long long)data);
+		return eia_fail(function, data ? EIA_ERROR_TOO_LARGE : EIA_ERROR_INVALID_VALUE,
+				data ? EMSGSIZE : EINVAL,
+				"a %s command of %u bytes moving %llu bytes does not fit in a command buffer: the device takes requests of at most %u bytes",
+				eia_cb_op_name(op), size, (unsigned long long)data,
+				s->dev->max_payload);
 	if (cmdbuf_reserve(cb, size))
 		return eia_fail(function, EIA_ERROR_OUT_OF_MEMORY, ENOMEM,
 				"no memory for a command buffer");

@@ -456,8 +456,29 @@ static void add_iov(struct submit_msg *m, const void *p, size_t len)
 }
 
 /*
+ * The host data that follows a command on the wire (a COPY_H2D's source, a
+ * MODULE_LOAD's image): the field with its address, and its size; or NULL.
+ */
+static __u64 *host_data(struct eia_cb_hdr *h, uint64_t *bytes)
+{
+	struct eia_cb_module_load *ml = (struct eia_cb_module_load *)h;
+	struct eia_cb_copy *c = (struct eia_cb_copy *)h;
+
+	if (h->op == EIA_CB_COPY_H2D) {
+		*bytes = c->bytes;
+		return &c->src;
+	}
+	if (h->op == EIA_CB_MODULE_LOAD) {
+		*bytes = ml->bytes;
+		return &ml->image;
+	}
+	return NULL;
+}
+
+/*
  * Lay out the request: the commands with their user addresses replaced by
- * 0, each COPY_H2D followed by its data and padding. Returns 0 or -ENOMEM.
+ * 0, each COPY_H2D or MODULE_LOAD followed by its data and padding.
+ * Returns 0 or -ENOMEM.
  */
 static int build_submit(struct eiaDevice *dev, struct eia_cmdbuf *cb,
 			struct submit_msg *m)
@@ -479,16 +500,19 @@ static int build_submit(struct eiaDevice *dev, struct eia_cmdbuf *cb,
 	for (i = 0; i < cb->ncmds; i++) {
 		struct eia_cb_hdr *h = (struct eia_cb_hdr *)p;
 		struct eia_cb_copy *c = (struct eia_cb_copy *)p;
+		uint64_t bytes = 0;
 
 		add_iov(m, p, h->size);
 		m->payload += h->size;
-		if (h->op == EIA_CB_COPY_H2D) {
-			size_t pad = (size_t)(-c->bytes & (EIA_CB_ALIGN - 1));
+		__u64 *host = host_data(h, &bytes);
 
-			add_iov(m, (const void *)(uintptr_t)c->src, c->bytes);
+		if (host) {
+			size_t pad = (size_t)(-bytes & (EIA_CB_ALIGN - 1));
+
+			add_iov(m, (const void *)(uintptr_t)*host, bytes);
 			add_iov(m, zero_pad, pad);
-			m->payload += c->bytes + pad;
-			c->src = 0;
+			m->payload += bytes + pad;
+			*host = 0;
 		} else if (h->op == EIA_CB_COPY_D2H) {
 			m->d2h[m->nd2h].host = (void *)(uintptr_t)c->dst;
 			m->d2h[m->nd2h].bytes = c->bytes;

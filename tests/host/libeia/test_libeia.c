@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "eia.h"
+#include "eia_cmdbuf.h"
 #include "gpud_util.h"
 #include "kselftest_harness.h"
 
@@ -753,6 +754,111 @@ TEST_F(gpud, bad_launch_arguments)
 	/* Nothing was queued. */
 	ASSERT_EQ(EIA_SUCCESS, eiaStreamSynchronize(s));
 	ASSERT_EQ(EIA_ERROR_INVALID_VALUE, eiaStreamCreate(&s, self->dev, 2));
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamDestroy(s));
+}
+
+/* A real module (PTX of a vector add); only the CUDA backend could run it. */
+static const char vadd_ptx[] =
+	".version 7.0\n.target sm_80\n.address_size 64\n"
+	".visible .entry vadd(.param .u64 a, .param .u64 b, .param .u32 n)\n"
+	"{\n\tret;\n}\n";
+
+TEST_F(gpud, raw_modules_need_the_cuda_backend)
+{
+	const unsigned int one[3] = { 1, 1, 1 };
+	unsigned char params[16] = { 0 };
+	eiaKernelPtr ptr = { .paramOffset = 0 };
+	eiaFunction_t fn = 0;
+	eiaModule_t mod = 0;
+	eiaDeviceptr m;
+	eiaStream_t s;
+	eiaFailure f;
+	float x = 3.5f, y = 0;
+
+	/* This gpud runs the CPU backend: every raw-module command says why it fails. */
+	ASSERT_EQ(EIA_ERROR_NOT_SUPPORTED,
+		  eiaModuleLoadData(self->dev, &mod, vadd_ptx, sizeof(vadd_ptx) - 1));
+	f = last();
+	ASSERT_EQ(0, mod);
+	ASSERT_EQ(EOPNOTSUPP, f.sysErrno);
+	ASSERT_EQ(EIA_CB_MODULE_LOAD, f.commandType);
+	ASSERT_STREQ("eiaModuleLoadData", f.function);
+	ASSERT_TRUE(has(&f, "MODULE_LOAD"));
+	ASSERT_TRUE(has(&f, "raw CUDA modules run only on gpud's CUDA backend"));
+	ASSERT_EQ(EIA_ERROR_NOT_SUPPORTED, eiaModuleGetFunction(self->dev, &fn, 1, "vadd"));
+	ASSERT_EQ(0, fn);
+	ASSERT_EQ(EIA_CB_MODULE_GET_FUNCTION, last().commandType);
+	ASSERT_EQ(EIA_ERROR_NOT_SUPPORTED, eiaModuleUnload(self->dev, 1));
+	ASSERT_EQ(EIA_CB_MODULE_UNLOAD, last().commandType);
+
+	/* A launch fails its stream, not the device: later work runs. */
+	ASSERT_EQ(EIA_SUCCESS, eiaMemAlloc(self->dev, &m, 64));
+	ptr.ptr = m;
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamCreate(&s, self->dev, 0));
+	ASSERT_EQ(EIA_SUCCESS, eiaLaunchKernel(s, 1, one, one, 0, params, sizeof(params),
+					       &ptr, 1));
+	ASSERT_EQ(EIA_ERROR_NOT_SUPPORTED, eiaStreamSynchronize(s));
+	f = last();
+	ASSERT_EQ(EIA_CB_LAUNCH_KERNEL, f.commandType);
+	ASSERT_STREQ("eiaLaunchKernel", f.function);
+	ASSERT_TRUE(has(&f, "LAUNCH_KERNEL"));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyHtoDAsync(s, m, 0, &x, sizeof(x)));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyDtoHAsync(s, &y, m, 0, sizeof(y)));
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamSynchronize(s));
+	ASSERT_EQ(x, y);
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamDestroy(s));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemFree(self->dev, m));
+}
+
+TEST_F(gpud, bad_raw_module_arguments)
+{
+	const unsigned int one[3] = { 1, 1, 1 }, zero_y[3] = { 1, 0, 1 };
+	char name[EIA_KERNEL_NAME_MAX + 2];
+	unsigned char params[EIA_KERNEL_PARAMS_MAX + 8] = { 0 };
+	eiaKernelPtr ptrs[EIA_KERNEL_PTRS_MAX + 1];
+	eiaDeviceProp prop;
+	eiaFunction_t fn;
+	eiaModule_t mod;
+	eiaStream_t s;
+	void *big;
+
+	memset(ptrs, 0, sizeof(ptrs));
+	memset(name, 'k', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE, eiaModuleLoadData(self->dev, NULL, vadd_ptx, 8));
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE, eiaModuleLoadData(self->dev, &mod, NULL, 8));
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE, eiaModuleLoadData(self->dev, &mod, vadd_ptx, 0));
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE, eiaModuleLoadData(NULL, &mod, vadd_ptx, 8));
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE, eiaModuleGetFunction(self->dev, &fn, 1, ""));
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE, eiaModuleGetFunction(self->dev, &fn, 1, name));
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE, eiaModuleGetFunction(self->dev, NULL, 1, "f"));
+
+	/* An image larger than any request the device takes. */
+	ASSERT_EQ(EIA_SUCCESS, eiaDeviceGetProperties(&prop, self->dev));
+	big = calloc(1, prop.maxRequestBytes);
+	ASSERT_NE(NULL, big);
+	ASSERT_EQ(EIA_ERROR_TOO_LARGE,
+		  eiaModuleLoadData(self->dev, &mod, big, prop.maxRequestBytes));
+	free(big);
+
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamCreate(&s, self->dev, 0));
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE,
+		  eiaLaunchKernel(s, 1, zero_y, one, 0, NULL, 0, NULL, 0));
+	ASSERT_EQ(EIA_SUCCESS, eiaLaunchKernel(s, 1, one, one, 0, NULL, 0, NULL, 0));
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE, eiaLaunchKernel(s, 1, NULL, one, 0, NULL, 0, NULL, 0));
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE,
+		  eiaLaunchKernel(s, 1, one, one, 0, params, sizeof(params), NULL, 0));
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE, eiaLaunchKernel(s, 1, one, one, 0, NULL, 8, NULL, 0));
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE,
+		  eiaLaunchKernel(s, 1, one, one, 0, params, 64, ptrs, EIA_KERNEL_PTRS_MAX + 1));
+	ptrs[0].paramOffset = 4;	/* not 8-aligned */
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE, eiaLaunchKernel(s, 1, one, one, 0, params, 64, ptrs, 1));
+	ptrs[0].paramOffset = 64;	/* past the parameters */
+	ASSERT_EQ(EIA_ERROR_INVALID_VALUE, eiaLaunchKernel(s, 1, one, one, 0, params, 64, ptrs, 1));
+	ASSERT_EQ(EIA_SUCCESS, eiaLaunchKernel(s, 1, one, one, 0, params, 60, ptrs, 0));
+	/* Only the two well-formed launches were queued; the CPU backend refuses them. */
+	ASSERT_EQ(EIA_ERROR_NOT_SUPPORTED, eiaStreamSynchronize(s));
+	ASSERT_EQ(0, last().command);
 	ASSERT_EQ(EIA_SUCCESS, eiaStreamDestroy(s));
 }
 

@@ -918,7 +918,7 @@ TEST_F(sub, ncmds_mismatch)
 
 TEST_F(sub, unknown_opcode)
 {
-	const uint16_t ops[] = { 0, EIA_CB_FENCE + 1, 0x100, 0xffff };
+	const uint16_t ops[] = { 0, EIA_CB_LAUNCH_KERNEL + 1, 0x100, 0xffff };
 	unsigned int i;
 
 	for (i = 0; i < 4; i++) {
@@ -927,6 +927,158 @@ TEST_F(sub, unknown_opcode)
 		eia_cbuf_add(&self->cb, ops[i], 16);
 		EXPECT_REFUSED(EINVAL);
 	}
+}
+
+static const char vadd_ptx[] = ".version 7.0\n.target sm_80\n.address_size 64\n";
+
+static struct eia_cb_module_load *cbuf_module_load(struct eia_cbuf *cb, const void *image,
+						   uint64_t bytes)
+{
+	struct eia_cb_module_load *c = eia_cbuf_add(cb, EIA_CB_MODULE_LOAD, sizeof(*c));
+
+	c->image = (uintptr_t)image;
+	c->bytes = bytes;
+	return c;
+}
+
+static struct eia_cb_module_get_function *cbuf_get_function(struct eia_cbuf *cb,
+							    const char *name, uint32_t len)
+{
+	struct eia_cb_module_get_function *c =
+		eia_cbuf_add(cb, EIA_CB_MODULE_GET_FUNCTION,
+			     sizeof(*c) + ((len + EIA_CB_ALIGN - 1) & ~(EIA_CB_ALIGN - 1)));
+
+	c->module = 1;
+	c->name_len = len;
+	memcpy(c + 1, name, len);
+	return c;
+}
+
+static struct eia_cb_launch_kernel *cbuf_launch_kernel(struct eia_cbuf *cb, uint32_t nptrs,
+						       uint32_t params_size)
+{
+	struct eia_cb_launch_kernel *c =
+		eia_cbuf_add(cb, EIA_CB_LAUNCH_KERNEL,
+			     sizeof(*c) + nptrs * sizeof(struct eia_cb_kernel_ptr) +
+			     ((params_size + EIA_CB_ALIGN - 1) & ~(EIA_CB_ALIGN - 1)));
+	int i;
+
+	c->function = 1;
+	for (i = 0; i < 3; i++) {
+		c->grid[i] = 1;
+		c->block[i] = 1;
+	}
+	c->params_size = params_size;
+	c->nptrs = nptrs;
+	return c;
+}
+
+/*
+ * Raw modules: the driver carries the image from user memory like H2D data
+ * and checks every field; gpud's CPU backend then refuses the commands.
+ */
+TEST_F(sub, raw_modules)
+{
+	const long pg = sysconf(_SC_PAGESIZE);
+	struct eia_cb_module_get_function *g;
+	struct eia_cb_launch_kernel *k;
+	struct eia_cb_kernel_ptr *p;
+	int64_t pins = pins_held();
+	uint8_t *gone;
+	uint64_t h;
+
+	ASSERT_EQ(0, alloc(&self->t, 64, &h));
+	gone = mmap(NULL, pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, gone);
+	munmap(gone, pg);
+
+	/* Well-formed: each reaches gpud, which has no CUDA here. */
+	cbuf_module_load(&self->cb, vadd_ptx, sizeof(vadd_ptx) - 1);
+	EXPECT_EQ(-EOPNOTSUPP, SUBMIT());
+	EXPECT_EQ(0, self->failed);
+	EXPECT_EQ(0, self->res[0].value);
+	eia_cbuf_reset(&self->cb);
+	eia_cbuf_fence(&self->cb, 3);
+	cbuf_get_function(&self->cb, "vadd", 4);
+	EXPECT_EQ(-EOPNOTSUPP, SUBMIT());
+	EXPECT_EQ(1, self->failed);
+	EXPECT_EQ(3, self->res[0].value);
+	eia_cbuf_reset(&self->cb);
+	k = cbuf_launch_kernel(&self->cb, 1, 16);
+	p = (struct eia_cb_kernel_ptr *)(k + 1);
+	p->param_offset = 8;
+	p->handle = h;
+	EXPECT_EQ(-EOPNOTSUPP, SUBMIT());
+	eia_cbuf_reset(&self->cb);
+	eia_cbuf_add(&self->cb, EIA_CB_MODULE_UNLOAD, sizeof(struct eia_cb_module_unload));
+	EXPECT_EQ(-EOPNOTSUPP, SUBMIT());
+
+	/* The image: NULL, unmapped, empty, larger than any request. */
+	eia_cbuf_reset(&self->cb);
+	cbuf_module_load(&self->cb, NULL, 64);
+	EXPECT_REFUSED(EFAULT);
+	eia_cbuf_reset(&self->cb);
+	cbuf_module_load(&self->cb, gone, 64);
+	EXPECT_REFUSED(EFAULT);
+	eia_cbuf_reset(&self->cb);
+	cbuf_module_load(&self->cb, vadd_ptx, 0);
+	EXPECT_REFUSED(EINVAL);
+	eia_cbuf_reset(&self->cb);
+	cbuf_module_load(&self->cb, vadd_ptx, 1ull << 40);
+	EXPECT_REFUSED(EMSGSIZE);
+
+	/* The name: empty, with a NUL, bad padding, a size that disagrees. */
+	eia_cbuf_reset(&self->cb);
+	cbuf_get_function(&self->cb, "", 0);
+	EXPECT_REFUSED(EINVAL);
+	eia_cbuf_reset(&self->cb);
+	cbuf_get_function(&self->cb, "va\0dd", 5);
+	EXPECT_REFUSED(EINVAL);
+	eia_cbuf_reset(&self->cb);
+	g = cbuf_get_function(&self->cb, "vadd", 4);
+	((char *)(g + 1))[7] = 'x';
+	EXPECT_REFUSED(EINVAL);
+	eia_cbuf_reset(&self->cb);
+	cbuf_get_function(&self->cb, "vadd", 4)->name_len = 9;
+	EXPECT_REFUSED(EINVAL);
+	eia_cbuf_reset(&self->cb);
+	cbuf_get_function(&self->cb, "vadd", 4)->pad = 1;
+	EXPECT_REFUSED(EINVAL);
+
+	/* The launch: a 0 dimension, limits, a pointer outside, pads, sizes. */
+	eia_cbuf_reset(&self->cb);
+	cbuf_launch_kernel(&self->cb, 0, 0)->block[1] = 0;
+	EXPECT_REFUSED(EINVAL);
+	eia_cbuf_reset(&self->cb);
+	cbuf_launch_kernel(&self->cb, 0, EIA_CB_KERNEL_PARAMS_MAX + 8);
+	EXPECT_REFUSED(EINVAL);
+	eia_cbuf_reset(&self->cb);
+	p = (struct eia_cb_kernel_ptr *)(cbuf_launch_kernel(&self->cb, 1, 12) + 1);
+	p->param_offset = 8;
+	EXPECT_REFUSED(EINVAL);
+	eia_cbuf_reset(&self->cb);
+	p = (struct eia_cb_kernel_ptr *)(cbuf_launch_kernel(&self->cb, 1, 16) + 1);
+	p->param_offset = 4;
+	EXPECT_REFUSED(EINVAL);
+	eia_cbuf_reset(&self->cb);
+	p = (struct eia_cb_kernel_ptr *)(cbuf_launch_kernel(&self->cb, 1, 16) + 1);
+	p->pad = 1;
+	EXPECT_REFUSED(EINVAL);
+	eia_cbuf_reset(&self->cb);
+	cbuf_launch_kernel(&self->cb, 0, 0)->pad = 1;
+	EXPECT_REFUSED(EINVAL);
+	eia_cbuf_reset(&self->cb);
+	cbuf_launch_kernel(&self->cb, 0, 0)->nptrs = 1;
+	EXPECT_REFUSED(EINVAL);
+	eia_cbuf_reset(&self->cb);
+	k = cbuf_launch_kernel(&self->cb, 0, 4);
+	((uint8_t *)(k + 1))[6] = 1;	/* parameter padding */
+	EXPECT_REFUSED(EINVAL);
+
+	/* No page stays pinned, and the device still works. */
+	EXPECT_EQ(0, fence(&self->t, 9));
+	if (pins >= 0)
+		EXPECT_EQ(pins, wait_pins_held(pins, 2000));
 }
 
 /* Every pad, flag and size the uapi fixes, spoiled in turn. */

@@ -8,6 +8,7 @@
 #   make check      every test: host tests, then kselftests in the VM
 #   make bench      transport benchmarks in the VM (figures, not tests)
 #   make bench-models  model latency through eia against torch on this host
+#   make bench-share   how devices share gpud's backend, on this host
 #   make install    install eia.ko, the tools and gpud on this machine
 #
 # Userspace output goes to build/ (O=DIR to change); the module is built in
@@ -20,7 +21,7 @@ export O
 KVER ?= $(shell $(TOP)/scripts/kver)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 
-.PHONY: all deps module userspace gpud selftests host-tests bench-tools check demo bench bench-models install clean
+.PHONY: all deps module userspace gpud selftests host-tests bench-tools check demo bench bench-models bench-share install clean
 
 all: deps module userspace gpud selftests host-tests bench-tools
 
@@ -64,6 +65,10 @@ bench: all
 # Model latency through eia against torch on this host (figures, nothing asserted).
 bench-models: all
 	$(TOP)/bench/models/run
+
+# How devices share gpud's backend on this host (figures, nothing asserted).
+bench-share: gpud bench-tools
+	$(MAKE) -C bench share
 
 install: module userspace gpud
 	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_DIR=extra INSTALL_MOD_PATH=$(DESTDIR) modules_install

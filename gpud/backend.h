@@ -24,6 +24,7 @@
 #include "pool.h"
 
 struct gpud_engine;
+struct gpud_fair;
 /* A context's in-order work queue on the backend. */
 struct gpud_queue;
 
@@ -103,14 +104,17 @@ struct gpud_backend {
 extern const struct gpud_backend gpud_backend_cpu;
 
 /*
- * What the executor needs to run work: the backend, its state and the
- * operator pool. @stopping is set at shutdown: buffers then stop between
- * commands. @mem_in_use counts device memory over all clients.
+ * What the executor needs to run work: the backend, its state, the
+ * operator pool and the arbiter that shares the backend between devices
+ * (fair.h; NULL: not shared out). @stopping is set at shutdown: buffers then
+ * stop between commands. @mem_in_use counts device memory over all clients.
  */
 struct gpud_engine {
 	const struct gpud_backend *be;
 	void *priv;			/* the backend's own state */
 	struct eia_pool *pool;
+	struct gpud_fair *fair;
+	int fair_fd;			/* a memfd holding @fair, to map elsewhere */
 	atomic_bool stopping;
 	atomic_uint_fast64_t mem_in_use;
 };

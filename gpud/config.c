@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fair.h"
 #include "pool.h"
 
 #define GIB (UINT64_C(1) << 30)
@@ -34,7 +35,9 @@ void gpud_config_defaults(struct gpud_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->listen, sizeof(cfg->listen), "%s", GPUD_DEFAULT_LISTEN);
 	snprintf(cfg->backend, sizeof(cfg->backend), "auto");
+	snprintf(cfg->isolation, sizeof(cfg->isolation), "auto");
 	cfg->max_connections = GPUD_DEFAULT_MAX_CONNECTIONS;
+	cfg->concurrency = 1;
 	cfg->ntypes = sizeof(default_types) / sizeof(default_types[0]);
 	memcpy(cfg->types, default_types, sizeof(default_types));
 }
@@ -187,6 +190,25 @@ int gpud_config_set_backend(struct gpud_config *cfg, const char *value,
 	return 0;
 }
 
+int gpud_config_set_isolation(struct gpud_config *cfg, const char *value,
+			      char *err, size_t errlen)
+{
+	if (strcmp(value, "auto") && strcmp(value, "process") && strcmp(value, "thread")) {
+		snprintf(err, errlen,
+			 "unknown isolation '%.32s' (expected auto, process or thread)", value);
+		return -1;
+	}
+	snprintf(cfg->isolation, sizeof(cfg->isolation), "%s", value);
+	return 0;
+}
+
+bool gpud_config_isolate(const struct gpud_config *cfg, const char *backend)
+{
+	if (!strcmp(cfg->isolation, "auto"))
+		return !strcmp(backend, "cuda");
+	return !strcmp(cfg->isolation, "process");
+}
+
 int gpud_config_set_max_connections(struct gpud_config *cfg, const char *value,
 				    char *err, size_t errlen)
 {
@@ -213,6 +235,21 @@ int gpud_config_set_threads(struct gpud_config *cfg, const char *value,
 		return -1;
 	}
 	cfg->threads = (unsigned int)v;
+	return 0;
+}
+
+int gpud_config_set_concurrency(struct gpud_config *cfg, const char *value,
+				char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_u64(value, strlen(value), &v) || v < 1 ||
+	    v > GPUD_FAIR_MAX_CONCURRENCY) {
+		snprintf(err, errlen, "invalid concurrency '%.32s' (expected 1..%u)", value,
+			 GPUD_FAIR_MAX_CONCURRENCY);
+		return -1;
+	}
+	cfg->concurrency = (unsigned int)v;
 	return 0;
 }
 
@@ -376,6 +413,8 @@ static const struct {
 	{ "backend", gpud_config_set_backend },
 	{ "max-connections", gpud_config_set_max_connections },
 	{ "threads", gpud_config_set_threads },
+	{ "concurrency", gpud_config_set_concurrency },
+	{ "isolation", gpud_config_set_isolation },
 };
 
 static int parse_line(struct gpud_config *cfg, char *line, char *err, size_t errlen)

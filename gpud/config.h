@@ -7,6 +7,7 @@
 #ifndef GPUD_CONFIG_H
 #define GPUD_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -40,6 +41,8 @@ struct gpud_config {
 	char backend[8];			/* "auto", "cpu" or "cuda" */
 	unsigned int max_connections;
 	unsigned int threads;			/* operator pool; 0: online CPUs */
+	unsigned int concurrency;		/* devices running at once (fair.h) */
+	char isolation[8];			/* "auto", "process" or "thread" */
 	struct gpud_capacity capacity;
 	unsigned int ntypes;
 	struct gpud_type types[EIA_WIRE_MAX_TYPES];
@@ -67,6 +70,17 @@ int gpud_config_set_max_connections(struct gpud_config *cfg, const char *value,
 				    char *err, size_t errlen);
 int gpud_config_set_threads(struct gpud_config *cfg, const char *value,
 			    char *err, size_t errlen);
+int gpud_config_set_concurrency(struct gpud_config *cfg, const char *value,
+				char *err, size_t errlen);
+int gpud_config_set_isolation(struct gpud_config *cfg, const char *value,
+			      char *err, size_t errlen);
+
+/*
+ * Whether each tenant runs in a worker process of its own (tenant.h) on
+ * @backend, the backend gpud runs: "auto" means on CUDA only, where a fault
+ * in one tenant's kernel would otherwise take the others' contexts along.
+ */
+bool gpud_config_isolate(const struct gpud_config *cfg, const char *backend);
 
 /* The operator pool's size: cfg->threads, or the online CPUs (at most 64). */
 unsigned int gpud_config_threads(const struct gpud_config *cfg);

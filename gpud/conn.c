@@ -17,6 +17,7 @@
 
 #include "exec.h"
 #include "log.h"
+#include "tenant.h"
 #include "server.h"
 #include "wire.h"
 
@@ -299,6 +300,12 @@ static int handle_hello(struct gpud_conn *c, const struct eia_msg_hdr *h,
 				  msg, sizeof(msg));
 	if (ret)
 		return reply_err(c, h, -ret, "%s", msg);
+	/* An isolated tenant's worker joins the arbiter itself (tenant.h). */
+	if (!c->isolate &&
+	    gpud_sched_join(&c->sched, c->eng->fair, c->grant.type->fp32_mtflops)) {
+		gpud_registry_release(c->reg, &c->grant);
+		return reply_err(c, h, ENOSPC, "no room left in the backend's scheduler");
+	}
 	c->attached = true;
 	t = c->grant.type;
 	c->acct.limit = t->memory_bytes;
@@ -314,7 +321,13 @@ static int handle_hello(struct gpud_conn *c, const struct eia_msg_hdr *h,
 	resp.fp32_mtflops = htole32(t->fp32_mtflops);
 	resp.fp16_mtflops = htole32(t->fp16_mtflops);
 	resp.max_payload = htole32(GPUD_MAX_PAYLOAD);
-	return reply(c, h, &resp, sizeof(resp));
+	ret = reply(c, h, &resp, sizeof(resp));
+	if (ret || !c->isolate)
+		return ret;
+	/* The worker answers everything from here: nothing may stay held back. */
+	if (!flush_out(c))
+		gpud_tenant_run(c, c->in + c->in_start, c->in_end - c->in_start);
+	return -1;
 }
 
 static long long mono_ns(void)
@@ -369,12 +382,15 @@ static int handle_ping(struct gpud_conn *c, const struct eia_msg_hdr *h,
 
 static int handle_status(struct gpud_conn *c, const struct eia_msg_hdr *h)
 {
-	size_t size = gpud_registry_status_size(c->reg);
+	size_t size = c->reg ? gpud_registry_status_size(c->reg) : 0;
 	void *buf;
 	int ret;
 
 	if (h->payload_len)
 		return reply_err(c, h, EINVAL, "SERVER_STATUS takes no payload");
+	if (!c->reg)
+		return reply_err(c, h, EOPNOTSUPP,
+				 "SERVER_STATUS is answered on a connection of its own, not a tenant's");
 	buf = malloc(size);
 	if (!buf)
 		return reply_err(c, h, ENOMEM, "out of memory");
@@ -468,11 +484,26 @@ static int run_submit(struct gpud_conn *c, bool reader, struct gpud_job *job)
 	if (gpud_resp_init(&r, &job->cb, c->eng->be->host_visible))
 		return send_err(c, reader, EIA_MSG_SUBMIT, job->tag, ENOMEM,
 				"out of memory for the response; nothing was run");
+	/*
+	 * The reader runs only light buffers and received lone H2Ds: too short
+	 * to be worth a wait for the backend, which would stall the reader.
+	 */
+	if (!reader)
+		gpud_sched_backend_get(&c->sched);
 	gpud_exec(c->eng, job->ctx, &c->acct, &job->cb, &r);
+	if (!reader)
+		gpud_sched_backend_put(&c->sched);
 	eia_wire_hdr_pack((struct eia_wire_hdr *)r.head, EIA_MSG_SUBMIT,
 			  EIA_WIRE_F_RESPONSE, 0, job->tag, r.payload_len);
 	ret = emit(c, reader, r.iov, r.niov, SUBMIT_MEM_OFF);
 	gpud_resp_free(&r);
+	if (r.device_lost && !c->device_lost) {
+		/* Every later command would fail the same way: end the connection. */
+		c->device_lost = true;
+		gpud_err("id=%s peer=%s: a fault on the device lost its context; closing the connection",
+			 c->grant.id, c->peer);
+		shutdown(c->fd, SHUT_RD);
+	}
 	return ret;
 }
 
@@ -772,10 +803,16 @@ static void conn_end(struct gpud_conn *c)
 			 (unsigned long long)atomic_load(&c->acct.used),
 			 (unsigned int)atomic_load(&c->acct.nallocs));
 	if (c->attached) {
-		gpud_registry_release(c->reg, &c->grant);
-		gpud_info("detach id=%s type=%s peer=%s (%u contexts, %llu bytes freed)",
-			  c->grant.id, c->grant.type->name, c->peer, nctx,
-			  (unsigned long long)bytes);
+		gpud_sched_leave(&c->sched, c->peer);
+		if (c->reg)
+			gpud_registry_release(c->reg, &c->grant);
+		if (c->isolate)
+			gpud_info("detach id=%s type=%s peer=%s (its worker ended)", c->grant.id,
+				  c->grant.type->name, c->peer);
+		else
+			gpud_info("detach id=%s type=%s peer=%s (%u contexts, %llu bytes freed)",
+				  c->grant.id, c->grant.type->name, c->peer, nctx,
+				  (unsigned long long)bytes);
 		c->attached = false;
 	}
 	gpud_sched_destroy(&c->sched);
@@ -800,6 +837,18 @@ void gpud_conn_serve(struct gpud_conn *c)
 		gpud_err("out of memory, dropping %s", c->peer);
 		conn_end(c);
 		return;
+	}
+	if (c->attached && gpud_sched_join(&c->sched, c->eng->fair,
+					   c->grant.type->fp32_mtflops)) {
+		gpud_err("id=%s peer=%s: no room left in the backend's scheduler", c->grant.id,
+			 c->peer);
+		conn_end(c);
+		return;
+	}
+	/* A worker's preload is at most what gpud's own buffer held. */
+	if (c->preload_len && c->preload_len <= GPUD_CONN_IN) {
+		memcpy(c->in, c->preload, c->preload_len);
+		c->in_end = c->preload_len;
 	}
 	for (;;) {
 		if (gpud_sched_full(&c->sched) && flush_out(c))

@@ -43,6 +43,16 @@ struct gpud_conn {
 	struct gpud_engine *eng;
 	const pthread_attr_t *exec_attr;	/* for the executor thread */
 	int stop_fd;		/* readable once gpud shuts down */
+	/*
+	 * Process isolation (tenant.h): in gpud, hand the connection to a
+	 * worker once attached; in a worker, @preload holds what gpud read
+	 * past the HELLO, and @reg is NULL.
+	 */
+	bool isolate;
+	const void *preload;
+	size_t preload_len;
+	/* A fault ruined the backend's context: the connection is closed. */
+	bool device_lost;
 	bool attached;
 	struct gpud_grant grant;
 	struct gpud_mem_account acct;	/* the grant's quota */

@@ -268,6 +268,8 @@ void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx,
 	}
 	if (!queued)
 		finish(&x, res, &failed);
+	r->device_lost = failed != EIA_WIRE_NONE_FAILED &&
+			 res[failed].status == -ENOTRECOVERABLE;
 	sr->ncmds = cb->ncmds;
 	sr->failed = failed;
 	/* memory_used is filled in as the response goes out (conn.c). */

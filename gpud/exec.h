@@ -30,6 +30,8 @@ struct gpud_resp {
 	struct iovec *iov;
 	unsigned int niov;
 	uint32_t payload_len;
+	/* A command failed with -ENOTRECOVERABLE: the backend's context is lost. */
+	bool device_lost;
 };
 
 /*

@@ -17,16 +17,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "backend.h"
 #include "config.h"
+#include "fair.h"
 #include "log.h"
 #include "pool.h"
 #include "server.h"
 #include "session.h"
+#include "tenant.h"
 
 #define GPUD_VERSION	"0.1.0"
 
@@ -38,6 +41,8 @@ struct options {
 	const char *backend;
 	const char *max_connections;
 	const char *threads;
+	const char *concurrency;
+	const char *isolation;
 	const char *pidfile;
 	bool verbose;
 };
@@ -56,13 +61,19 @@ static void usage(FILE *f)
 		"  -m, --max-connections N     serve at most N clients at once (default %u)\n"
 		"  -t, --threads N             run operators on N threads (1..%u;\n"
 		"                              default: the online CPUs)\n"
+		"  -j, --concurrency N         run the work of up to N devices at once\n"
+		"                              (1..%u; default 1)\n"
+		"  -i, --isolation MODE        auto, process or thread: serve each tenant\n"
+		"                              in a process of its own, or on gpud's\n"
+		"                              threads (default auto: process on cuda)\n"
 		"  -p, --pidfile FILE          write the process id to FILE\n"
 		"  -v, --verbose               log every request\n"
 		"  -h, --help                  show this help and exit\n"
 		"  -V, --version               show the version and exit\n"
 		"\n"
 		"Options given here override the config file. See gpud(8).\n",
-		GPUD_DEFAULT_LISTEN, GPUD_DEFAULT_MAX_CONNECTIONS, EIA_POOL_MAX_THREADS);
+		GPUD_DEFAULT_LISTEN, GPUD_DEFAULT_MAX_CONNECTIONS, EIA_POOL_MAX_THREADS,
+		GPUD_FAIR_MAX_CONCURRENCY);
 }
 
 /* Returns -1 to exit 0 (--help, --version), 0 to run, EXIT_USAGE on error. */
@@ -74,6 +85,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "max-connections", required_argument, NULL, 'm' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "concurrency", required_argument, NULL, 'j' },
+		{ "isolation", required_argument, NULL, 'i' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -82,7 +95,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "l:c:b:m:t:p:vhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "l:c:b:m:t:j:i:p:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
 			o->listen = optarg;
@@ -98,6 +111,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 't':
 			o->threads = optarg;
+			break;
+		case 'j':
+			o->concurrency = optarg;
+			break;
+		case 'i':
+			o->isolation = optarg;
 			break;
 		case 'p':
 			o->pidfile = optarg;
@@ -136,7 +155,10 @@ static int build_config(const struct options *o, struct gpud_config *cfg)
 	    (o->backend && gpud_config_set_backend(cfg, o->backend, err, sizeof(err))) ||
 	    (o->max_connections &&
 	     gpud_config_set_max_connections(cfg, o->max_connections, err, sizeof(err))) ||
-	    (o->threads && gpud_config_set_threads(cfg, o->threads, err, sizeof(err)))) {
+	    (o->threads && gpud_config_set_threads(cfg, o->threads, err, sizeof(err))) ||
+	    (o->concurrency &&
+	     gpud_config_set_concurrency(cfg, o->concurrency, err, sizeof(err))) ||
+	    (o->isolation && gpud_config_set_isolation(cfg, o->isolation, err, sizeof(err)))) {
 		gpud_err("%s", err);
 		return -1;
 	}
@@ -247,6 +269,12 @@ static int serve(const struct options *o, const struct gpud_config *cfg,
 	} else {
 		pidfile = o->pidfile != NULL;
 		log_capacity(eng, cap, cfg->ntypes);
+		gpud_info("sharing: backend time by FP32 TFLOPS, %u device%s at a time",
+			  cfg->concurrency, cfg->concurrency == 1 ? "" : "s");
+		gpud_server_isolate(srv, gpud_config_isolate(cfg, eng->be->name));
+		gpud_info("isolation: each tenant %s",
+			  gpud_config_isolate(cfg, eng->be->name) ?
+			  "in a worker process of its own" : "on gpud's threads");
 		gpud_info("listening on %s (backend %s)", gpud_server_address(srv),
 			  eng->be->name);
 		if (gpud_server_run(srv, sigfd))
@@ -279,6 +307,49 @@ static int start_pool(const struct gpud_config *cfg, struct gpud_engine *eng)
 	return ret;
 }
 
+/*
+ * The arbiter of backend time between devices, one slot per connection, in
+ * a memfd: processes that gpud starts can map it (eng->fair_fd) and share
+ * it as gpud's threads do.
+ */
+static int start_fair(const struct gpud_config *cfg, struct gpud_engine *eng)
+{
+	size_t size = gpud_fair_size(cfg->max_connections);
+	void *mem = MAP_FAILED;
+	int fd, ret;
+
+	fd = memfd_create("gpud-fair", MFD_CLOEXEC);
+	if (fd >= 0 && !ftruncate(fd, (off_t)size))
+		mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		gpud_err("cannot map %zu bytes of shared memory for the scheduler: %s", size,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	ret = gpud_fair_init(mem, cfg->max_connections, cfg->concurrency,
+			     GPUD_FAIR_HOLD_NS);
+	if (ret) {
+		gpud_err("cannot set up the scheduler: %s", strerror(-ret));
+		munmap(mem, size);
+		close(fd);
+		return -1;
+	}
+	eng->fair = mem;
+	eng->fair_fd = fd;
+	return 0;
+}
+
+static void stop_fair(const struct gpud_config *cfg, struct gpud_engine *eng)
+{
+	gpud_fair_destroy(eng->fair);
+	munmap(eng->fair, gpud_fair_size(cfg->max_connections));
+	close(eng->fair_fd);
+	eng->fair = NULL;
+	eng->fair_fd = -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts = { 0 };
@@ -289,6 +360,8 @@ int main(int argc, char **argv)
 	int ret;
 
 	reexec_without_blas_threads(argv);
+	if (argc == 2 && !strcmp(argv[1], GPUD_TENANT_ARG))
+		return gpud_tenant_main();
 	ret = parse_args(argc, argv, &opts);
 	if (ret)
 		return ret < 0 ? 0 : ret;
@@ -305,8 +378,12 @@ int main(int argc, char **argv)
 		ret = EXIT_RUNTIME;
 	} else if (start_pool(&cfg, &eng)) {
 		ret = EXIT_RUNTIME;
+	} else if (start_fair(&cfg, &eng)) {
+		ret = EXIT_RUNTIME;
+		eia_pool_destroy(eng.pool);
 	} else {
 		ret = serve(&opts, &cfg, &eng, &cap);
+		stop_fair(&cfg, &eng);
 		eia_pool_destroy(eng.pool);
 	}
 	gpud_backend_close(&eng);

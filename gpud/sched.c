@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "log.h"
+
 void gpud_sched_init(struct gpud_sched *s, gpud_job_fn run, void *arg)
 {
 	*s = (struct gpud_sched){ .run = run, .arg = arg };
@@ -207,4 +209,44 @@ void gpud_sched_finish(struct gpud_sched *s)
 	if (s->started)
 		pthread_join(s->thread, NULL);
 	s->started = false;
+}
+
+int gpud_sched_join(struct gpud_sched *s, struct gpud_fair *fair, uint32_t weight)
+{
+	int slot;
+
+	if (!fair)
+		return 0;
+	slot = gpud_fair_join(fair, weight);
+	if (slot < 0)
+		return slot;
+	s->fair = fair;
+	s->fair_slot = (unsigned int)slot;
+	return 0;
+}
+
+void gpud_sched_leave(struct gpud_sched *s, const char *peer)
+{
+	struct gpud_fair_stats st;
+
+	if (!s->fair)
+		return;
+	gpud_fair_stats(s->fair, s->fair_slot, &st);
+	gpud_debug("peer=%s: %.3f s of backend time in %llu turns", peer,
+		   (double)st.service_ns / 1e9, (unsigned long long)st.grants);
+	gpud_fair_leave(s->fair, s->fair_slot, gpud_fair_now());
+	s->fair = NULL;
+}
+
+void gpud_sched_backend_get(struct gpud_sched *s)
+{
+	/* -ENOENT: the slot was taken back (its joiner died); run unarbitrated. */
+	if (s->fair)
+		gpud_fair_acquire(s->fair, s->fair_slot);
+}
+
+void gpud_sched_backend_put(struct gpud_sched *s)
+{
+	if (s->fair)
+		gpud_fair_release(s->fair, s->fair_slot, gpud_fair_now());
 }

@@ -16,6 +16,12 @@
  * GPUD_QUEUE_BYTES are charged, so a client can make gpud hold at most that
  * plus one largest request and response.
  *
+ * Between connections, the backend is shared by the arbiter of fair.h: the
+ * connection's device joins it with its grant, and the executor holds a seat
+ * from before a SUBMIT's commands run until the backend has completed them
+ * (never while the response is sent), so devices get backend time in
+ * proportion to their types' FP32 TFLOPS.
+ *
  * Locking: @lock protects the queue, the scheduling fields of struct
  * gpud_ctx and the flags; it is never held while a job runs or any I/O.
  */
@@ -28,6 +34,7 @@
 
 #include "cmdbuf.h"
 #include "ctx.h"
+#include "fair.h"
 
 #define GPUD_QUEUE_BYTES	(32u << 20)
 
@@ -68,6 +75,8 @@ struct gpud_sched {
 	pthread_t thread;
 	gpud_job_fn run;
 	void *arg;
+	struct gpud_fair *fair;		/* once joined: the backend's arbiter */
+	unsigned int fair_slot;
 };
 
 void gpud_sched_init(struct gpud_sched *s, gpud_job_fn run, void *arg);
@@ -103,5 +112,26 @@ void gpud_job_free(struct gpud_job *job);
 void gpud_sched_finish(struct gpud_sched *s);
 
 void gpud_sched_destroy(struct gpud_sched *s);
+
+/*
+ * The connection's device, of @weight (its type's FP32 mTFLOPS), joins the
+ * backend's arbiter @fair; NULL: the backend is not arbitrated. Returns 0,
+ * or -ENOSPC when the arbiter has no slot left.
+ */
+int gpud_sched_join(struct gpud_sched *s, struct gpud_fair *fair, uint32_t weight);
+
+/*
+ * Leave the arbiter, logging (debug) the backend time @peer's device was
+ * charged: after gpud_sched_finish(), on the thread that joined.
+ */
+void gpud_sched_leave(struct gpud_sched *s, const char *peer);
+
+/*
+ * Wait for the device's turn on the backend, and give it back once the
+ * work has completed there (after the backend's sync): charged the time
+ * between. On the executor thread.
+ */
+void gpud_sched_backend_get(struct gpud_sched *s);
+void gpud_sched_backend_put(struct gpud_sched *s);
 
 #endif /* GPUD_SCHED_H */

@@ -44,6 +44,7 @@ struct gpud_server {
 	struct gpud_registry *reg;
 	struct gpud_engine *eng;
 	unsigned int max_connections;
+	bool isolate;		/* tenant workers (tenant.h) */
 	char address[INET6_ADDRSTRLEN + 8];
 	struct ratelimit limit_rl, accept_rl;
 	pthread_attr_t attr;
@@ -157,6 +158,11 @@ fail:
 	return NULL;
 }
 
+void gpud_server_isolate(struct gpud_server *srv, bool process)
+{
+	srv->isolate = process;
+}
+
 const char *gpud_server_address(const struct gpud_server *srv)
 {
 	return srv->address;
@@ -250,6 +256,7 @@ static void start_conn(struct gpud_server *srv, int fd, const char *peer)
 	c->eng = srv->eng;
 	c->exec_attr = &srv->exec_attr;
 	c->stop_fd = srv->stop_efd;
+	c->isolate = srv->isolate;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 
 	pthread_mutex_lock(&srv->lock);

@@ -7,6 +7,7 @@
 #ifndef GPUD_SERVER_H
 #define GPUD_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "backend.h"
@@ -25,6 +26,12 @@ struct gpud_server *gpud_server_listen(const char *addr, struct gpud_registry *r
 				       struct gpud_engine *eng,
 				       unsigned int max_connections, char *err,
 				       size_t errlen);
+
+/*
+ * Serve each attached connection in a worker process of its own
+ * (tenant.h). Call before gpud_server_run().
+ */
+void gpud_server_isolate(struct gpud_server *srv, bool process);
 
 /* The address actually bound, with the chosen port: "127.0.0.1:41234". */
 const char *gpud_server_address(const struct gpud_server *srv);

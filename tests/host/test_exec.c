@@ -8,6 +8,8 @@
  * test ends by checking that gpud exits 0, freed all device memory and that
  * its sanitizers reported nothing.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <endian.h>
 #include <errno.h>
 #include <math.h>
@@ -2256,6 +2258,116 @@ static bool environ_has(pid_t pid, const char *var)
 		if (!strcmp(buf + i, var))
 			return true;
 	return false;
+}
+
+/* The pid of the worker serving the client on @fd, from gpud's log; 0 if none. */
+static pid_t worker_of(struct gpud_proc *g, int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	char needle[64];
+	const char *at, *p;
+	pid_t pid = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&sin, &len))
+		return 0;
+	snprintf(needle, sizeof(needle), " serves peer=127.0.0.1:%u\n", ntohs(sin.sin_port));
+	if (!gpud_log_wait(g, needle, WAIT_MS))
+		return 0;
+	pthread_mutex_lock(&g->lock);
+	at = strstr(g->log, needle);
+	for (p = at; p && p > g->log && p[-1] != '\n'; p--)
+		;
+	p = p ? strstr(p, "worker pid ") : NULL;
+	if (p && p < at)
+		pid = (pid_t)strtol(p + strlen("worker pid "), NULL, 10);
+	pthread_mutex_unlock(&g->lock);
+	return pid;
+}
+
+/* Data through @fd's context: H2D, an operator, D2H, checked. */
+static void relu_round_trip(struct __test_metadata *_metadata, int fd, uint64_t ctx,
+			    uint64_t h)
+{
+	const float in[4] = { -1.5f, 2.0f, -3.0f, 7.25f }, want[4] = { 0, 2.0f, 0, 7.25f };
+	const int64_t dims[] = { 4 };
+	struct eia_cb_tensor t[2] = { tensor(h, 0, EIA_DTYPE_F32, 1, dims),
+				      tensor(h, 16, EIA_DTYPE_F32, 1, dims) };
+	struct sresp r;
+	struct cb b;
+
+	cb_init(&b);
+	cb_h2d(&b, h, 0, in, sizeof(in));
+	cb_launch(&b, EIA_OP_RELU, t, 1, 1, NULL, 0);
+	cb_d2h(&b, h, 16, sizeof(want));
+	run(_metadata, fd, ctx, &b, NONE, &r);
+	ASSERT_EQ(sizeof(want), r.data_len);
+	EXPECT_EQ(0, memcmp(r.data, want, sizeof(want)));
+	sresp_release(&r);
+	cb_release(&b);
+}
+
+/*
+ * Process isolation: each tenant's work runs in a worker of its own. One
+ * that dies (as a CUDA fault ends it) takes only its own connection: the
+ * other tenant's memory and work go on, the grant comes back, and gpud
+ * still exits cleanly.
+ */
+TEST(tenant_worker_death_is_isolated)
+{
+	static const char *const args[] = { "--threads", "2", "--isolation", "process", NULL };
+	uint64_t ctx_a, ctx_b, h_a, h_b;
+	struct eia_wire_hdr hdr;
+	char want[96];
+	struct gpud_proc g;
+	struct msg m;
+	struct cb b;
+	struct sresp r;
+	int fa, fb, fc;
+	pid_t wb;
+
+	ASSERT_EQ(0, gpud_start(&g, CONF, args));
+	fa = attach(g.port, "eia1.medium");
+	fb = attach(g.port, "eia1.medium");
+	ASSERT_GE(fa, 0);
+	ASSERT_GE(fb, 0);
+	ASSERT_EQ(0, ctx_create(fa, tag(), &ctx_a));
+	ASSERT_EQ(0, ctx_create(fb, tag(), &ctx_b));
+	h_a = alloc(_metadata, fa, ctx_a, 4096);
+	h_b = alloc(_metadata, fb, ctx_b, 4096);
+	relu_round_trip(_metadata, fa, ctx_a, h_a);
+	relu_round_trip(_metadata, fb, ctx_b, h_b);
+	wb = worker_of(&g, fb);
+	ASSERT_GT(wb, 0);
+	ASSERT_NE(wb, worker_of(&g, fa));
+	ASSERT_NE(wb, g.pid);
+
+	/* A tenant's connection is its worker's: SERVER_STATUS goes elsewhere. */
+	eia_wire_hdr_pack(&hdr, EIA_MSG_SERVER_STATUS, 0, 0, 42, 0);
+	ASSERT_EQ(0, send_raw(fa, &hdr, NULL, 0));
+	ASSERT_EQ(0, recv_for(fa, EIA_MSG_SERVER_STATUS, 42, &m));
+	EXPECT_EQ(EOPNOTSUPP, m.hdr.status);
+	msg_release(&m);
+
+	ASSERT_EQ(0, kill(wb, SIGKILL));
+	snprintf(want, sizeof(want), "worker pid %d killed by SIGKILL; other tenants are unaffected",
+		 (int)wb);
+	EXPECT_TRUE(gpud_log_wait(&g, want, WAIT_MS));
+	/* B's connection is gone; A's memory and work are intact. */
+	cb_init(&b);
+	cb_fence(&b, 1);
+	EXPECT_NE(0, submit(fb, ctx_b, &b, tag(), &r));
+	cb_release(&b);
+	relu_round_trip(_metadata, fa, ctx_a, h_a);
+	EXPECT_EQ(4096, memory_used(_metadata, fa, ctx_a));
+	/* The grant came back: another tenant attaches and works. */
+	EXPECT_TRUE(gpud_log_wait(&g, "(its worker ended)", WAIT_MS));
+	fc = attach(g.port, "eia1.medium");
+	ASSERT_GE(fc, 0);
+	close(fb);
+	close(fc);
+	close(fa);
+	check_clean_exit(_metadata, &g);
 }
 
 TEST_F(proc, threads_bounded_and_no_blas_threads)

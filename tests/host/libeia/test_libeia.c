@@ -42,6 +42,21 @@ static void make_url(char *buf, size_t len, uint16_t port, const char *type)
 		 type ? type : "");
 }
 
+/* Every test runs against a gpud serving tenants on its threads, and in workers. */
+FIXTURE_VARIANT(gpud) {
+	const char *const *args;
+};
+
+static const char *const process_args[] = { "--isolation", "process", NULL };
+
+FIXTURE_VARIANT_ADD(gpud, thread) {
+	.args = NULL,
+};
+
+FIXTURE_VARIANT_ADD(gpud, process) {
+	.args = process_args,
+};
+
 FIXTURE_SETUP(gpud)
 {
 	const char *dev = getenv("EIA_TEST_DEVICE");
@@ -51,7 +66,7 @@ FIXTURE_SETUP(gpud)
 	if (self->kernel) {
 		snprintf(self->url, sizeof(self->url), "%s", dev);
 	} else {
-		ASSERT_EQ(0, gpud_start(&self->g, gpud_conf, NULL));
+		ASSERT_EQ(0, gpud_start(&self->g, gpud_conf, variant->args));
 		make_url(self->url, sizeof(self->url), self->g.port, "eia2.medium");
 	}
 	ASSERT_EQ(EIA_SUCCESS, eiaInit(0));

@@ -8,10 +8,16 @@
 #include <unistd.h>
 
 static bool log_verbose;
+static char log_name[32] = "gpud";
 
 void gpud_log_init(bool verbose)
 {
 	log_verbose = verbose;
+}
+
+void gpud_log_worker(void)
+{
+	snprintf(log_name, sizeof(log_name), "gpud[%ld]", (long)getpid());
 }
 
 bool gpud_log_verbose(void)
@@ -31,8 +37,8 @@ static void log_line(const char *level, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	len = snprintf(line + n, sizeof(line) - n, ".%03ldZ gpud: %s",
-		       ts.tv_nsec / 1000000, level);
+	len = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s: %s",
+		       ts.tv_nsec / 1000000, log_name, level);
 	n += (size_t)len;
 	len = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (len < 0)

@@ -11,6 +11,9 @@
 /* Show debug lines (--verbose). Call once, before any thread starts. */
 void gpud_log_init(bool verbose);
 
+/* A tenant worker's lines say "gpud[PID]:" instead (tenant.h). Call once, early. */
+void gpud_log_worker(void);
+
 /* True when debug lines are shown, so callers can skip costly formatting. */
 bool gpud_log_verbose(void);
 

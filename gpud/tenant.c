@@ -276,6 +276,7 @@ int gpud_tenant_main(void)
 		return 1;
 	}
 	gpud_log_init(spec.verbose);
+	gpud_log_worker();
 	preload = malloc(spec.preload_len ? spec.preload_len : 1);
 	if (!preload || read_full(GPUD_TENANT_SPEC_FD, preload, spec.preload_len)) {
 		gpud_err("tenant id=%s: the spec's data did not arrive", spec.id);

@@ -59,6 +59,50 @@ enum eia_op {
 	EIA_OP_CONCAT = 25,	/* X1..Xn -> Y               eia_axis_attr */
 	EIA_OP_SPLIT = 26,	/* X -> Y1..Yn               eia_split_attr */
 	EIA_OP_SLICE = 27,	/* X -> Y                    eia_slice_attr */
+	EIA_OP_CAST = 28,	/* X -> Y                    eia_cast_attr */
+	EIA_OP_CLIP = 29,	/* X, Min, Max -> Y          no attributes */
+	EIA_OP_EQUAL = 30,	/* A, B -> C (BOOL)          no attributes */
+	EIA_OP_LESS = 31,
+	EIA_OP_GREATER = 32,
+	EIA_OP_LESS_OR_EQUAL = 33,
+	EIA_OP_GREATER_OR_EQUAL = 34,
+	EIA_OP_NOT = 35,	/* X -> Y (BOOL)             no attributes */
+	EIA_OP_AND = 36,	/* A, B -> C (BOOL)          no attributes */
+	EIA_OP_OR = 37,
+	EIA_OP_XOR = 38,
+	EIA_OP_LOG_SOFTMAX = 39, /* X -> Y                   eia_axis_attr */
+	EIA_OP_REDUCE_SUM = 40,	/* X -> Y                    eia_reduce_attr */
+	EIA_OP_REDUCE_MAX = 41,
+	EIA_OP_REDUCE_MIN = 42,
+	EIA_OP_REDUCE_PROD = 43,
+	EIA_OP_REDUCE_L1 = 44,
+	EIA_OP_REDUCE_L2 = 45,
+	EIA_OP_REDUCE_SUM_SQUARE = 46,
+	EIA_OP_REDUCE_LOG_SUM = 47,
+	EIA_OP_REDUCE_LOG_SUM_EXP = 48,
+	EIA_OP_NEG = 49,	/* X -> Y                    no attributes */
+	EIA_OP_ABS = 50,
+	EIA_OP_RECIPROCAL = 51,
+	EIA_OP_LOG = 52,
+	EIA_OP_SIN = 53,
+	EIA_OP_COS = 54,
+	EIA_OP_FLOOR = 55,
+	EIA_OP_CEIL = 56,
+	EIA_OP_SIGN = 57,
+	EIA_OP_MIN = 58,	/* A, B -> C                 no attributes */
+	EIA_OP_MAX = 59,
+	EIA_OP_LEAKY_RELU = 60,	/* X -> Y                    eia_activation_attr */
+	EIA_OP_HARD_SIGMOID = 61, /* X -> Y                  eia_activation_attr */
+	EIA_OP_HARD_SWISH = 62,	/* X -> Y                    no attributes */
+	EIA_OP_ELU = 63,	/* X -> Y                    eia_activation_attr */
+	EIA_OP_SOFTPLUS = 64,	/* X -> Y                    no attributes */
+	EIA_OP_CONV3D = 65,	/* X, W[, B] -> Y            eia_conv3d_attr */
+	EIA_OP_ARGMAX = 66,	/* X -> Y (I64)              eia_arg_attr */
+	EIA_OP_ARGMIN = 67,
+	EIA_OP_CUMSUM = 68,	/* X -> Y                    eia_cumsum_attr */
+	EIA_OP_TILE = 69,	/* X -> Y                    eia_tile_attr */
+	EIA_OP_MAXPOOL3D = 70,	/* X -> Y                    eia_pool3d_attr */
+	EIA_OP_AVGPOOL3D = 71,	/* X -> Y                    eia_pool3d_attr */
 };
 
 struct eia_gemm_attr {
@@ -110,7 +154,7 @@ struct eia_gelu_attr {
 	uint32_t reserved;
 };
 
-/* Softmax, Gather, Concat: one axis, negative counts from the end. */
+/* Softmax, LogSoftmax, Gather, Concat: one axis, negative from the end. */
 struct eia_axis_attr {
 	int64_t axis;
 };
@@ -121,6 +165,7 @@ struct eia_layernorm_attr {
 	uint32_t reserved;
 };
 
+/* ReduceMean and the other reductions (ReduceSum .. ReduceLogSumExp). */
 struct eia_reduce_attr {
 	int64_t axes[EIA_MAX_DIMS];
 	uint32_t n_axes;	/* 0: every axis (none with noop_with_empty_axes) */
@@ -151,6 +196,66 @@ struct eia_slice_attr {
 	uint32_t reserved;
 };
 
+/* Cast: Y has the dtype @to and X's shape; any dtype to any other. */
+struct eia_cast_attr {
+	uint32_t to;		/* enum eia_dtype */
+	uint32_t reserved;
+};
+
+/*
+ * LeakyRelu (alpha), HardSigmoid (alpha, beta), Elu (alpha); @beta is 0
+ * where the operator has no beta.
+ */
+struct eia_activation_attr {
+	float alpha;
+	float beta;
+};
+
+/*
+ * 3-D Conv: spatial attributes are (depth, height, width) triples; pads are
+ * ONNX-ordered (the three begins, then the three ends). As for 2-D, every
+ * value is at most INT32_MAX.
+ */
+struct eia_conv3d_attr {
+	int64_t kernel[3];	/* {0, 0, 0}: taken from W */
+	int64_t strides[3];	/* >= 1 */
+	int64_t dilations[3];	/* >= 1 */
+	int64_t pads[6];	/* >= 0; all 0 unless auto_pad is NOTSET */
+	int64_t group;		/* >= 1, divides C and M */
+	uint32_t auto_pad;	/* enum eia_auto_pad */
+	uint32_t reserved;
+};
+
+/* 3-D MaxPool and AveragePool: eia_pool2d_attr's fields, one axis more. */
+struct eia_pool3d_attr {
+	int64_t kernel[3];	/* >= 1 */
+	int64_t strides[3];
+	int64_t dilations[3];
+	int64_t pads[6];
+	uint32_t auto_pad;
+	uint32_t ceil_mode;		/* 0 or 1 */
+	uint32_t count_include_pad;	/* 0 or 1; AveragePool only */
+	uint32_t reserved;
+};
+
+/* ArgMax, ArgMin: the index along @axis, I64. */
+struct eia_arg_attr {
+	int64_t axis;
+	uint32_t keepdims;		/* 0 or 1 */
+	uint32_t select_last_index;	/* 0 or 1: ties go to the last */
+};
+
+struct eia_cumsum_attr {
+	int64_t axis;
+	uint32_t exclusive;	/* 0 or 1: each sum leaves its own element out */
+	uint32_t reverse;	/* 0 or 1: sums run from the end */
+};
+
+/* Tile: Y's dim i is X's times @repeats[i] (>= 0), for each of X's dims. */
+struct eia_tile_attr {
+	int64_t repeats[EIA_MAX_DIMS];
+};
+
 /* ONNX defaults for the structs that have non-zero ones. */
 #define EIA_GEMM_ATTR_INIT { .alpha = 1.0f, .beta = 1.0f }
 #define EIA_CONV2D_ATTR_INIT \
@@ -159,5 +264,14 @@ struct eia_slice_attr {
 	{ .kernel = { (kh), (kw) }, .strides = { 1, 1 }, .dilations = { 1, 1 } }
 #define EIA_LAYERNORM_ATTR_INIT { .axis = -1, .epsilon = 1e-5f }
 #define EIA_REDUCE_ATTR_INIT { .keepdims = 1 }
+#define EIA_CONV3D_ATTR_INIT \
+	{ .strides = { 1, 1, 1 }, .dilations = { 1, 1, 1 }, .group = 1 }
+#define EIA_POOL3D_ATTR_INIT(kd, kh, kw) \
+	{ .kernel = { (kd), (kh), (kw) }, .strides = { 1, 1, 1 }, \
+	  .dilations = { 1, 1, 1 } }
+#define EIA_LEAKY_RELU_ATTR_INIT { .alpha = 0.01f }
+#define EIA_HARD_SIGMOID_ATTR_INIT { .alpha = 0.2f, .beta = 0.5f }
+#define EIA_ELU_ATTR_INIT { .alpha = 1.0f }
+#define EIA_ARG_ATTR_INIT { .keepdims = 1 }
 
 #endif /* _UAPI_EIA_OPS_H */

@@ -43,6 +43,15 @@ __device__ void walk_offsets(const gpud_cu_walk &w, int64_t i, int64_t *off)
 	}
 }
 
+/* Min and Max: a NaN operand wins, as on the CPU (numpy's semantics). */
+template <typename T>
+__device__ T min_max(int op, T a, T b)
+{
+	if (op == GPUD_CU_MIN)
+		return a < b || a != a ? a : b;
+	return a > b || a != a ? a : b;
+}
+
 __device__ float binop(int op, float a, float b)
 {
 	switch (op) {
@@ -50,13 +59,38 @@ __device__ float binop(int op, float a, float b)
 	case GPUD_CU_SUB: return a - b;
 	case GPUD_CU_MUL: return a * b;
 	case GPUD_CU_DIV: return a / b;
+	case GPUD_CU_POW: return powf(a, b);
 	}
-	return powf(a, b);
+	return min_max(op, a, b);
 }
 
-__device__ float unop(int op, float x)
+/* max(0, min(1, alpha x + beta)), comparisons keeping NaN. */
+__device__ float hard_sigmoid(float x, float alpha, float beta)
+{
+	float v = alpha * x + beta;
+
+	v = v < 0.0f ? 0.0f : v;
+	return v > 1.0f ? 1.0f : v;
+}
+
+__device__ float unop(int op, float x, float alpha, float beta)
 {
 	switch (op) {
+	case GPUD_CU_NEG: return -x;
+	case GPUD_CU_ABS: return fabsf(x);
+	case GPUD_CU_RECIPROCAL: return 1.0f / x;
+	case GPUD_CU_LOG: return logf(x);
+	case GPUD_CU_SIN: return sinf(x);
+	case GPUD_CU_COS: return cosf(x);
+	case GPUD_CU_FLOOR: return floorf(x);
+	case GPUD_CU_CEIL: return ceilf(x);
+	case GPUD_CU_SIGN: return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x;
+	case GPUD_CU_LEAKY_RELU: return x < 0.0f ? alpha * x : x;
+	case GPUD_CU_HARD_SIGMOID: return hard_sigmoid(x, alpha, beta);
+	case GPUD_CU_HARD_SWISH: return x * hard_sigmoid(x, 1.0f / 6.0f, 0.5f);
+	case GPUD_CU_ELU: return x < 0.0f ? alpha * expm1f(x) : x;
+	/* exp() of non-positive arguments only: never overflows */
+	case GPUD_CU_SOFTPLUS: return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x));
 	case GPUD_CU_RELU: return x < 0.0f ? 0.0f : x;	/* NaN stays NaN */
 	case GPUD_CU_ERF: return erff(x);
 	case GPUD_CU_TANH: return tanhf(x);
@@ -85,10 +119,54 @@ __device__ void binary(const T *a, const T *b, T *y, const gpud_cu_walk &w, int 
 }
 
 template <typename T>
-__device__ void unary(const T *x, T *y, int64_t n, int op)
+__device__ void unary(const T *x, T *y, int64_t n, int op, float alpha, float beta)
 {
 	for (int64_t i = thread_index(); i < n; i += grid_size())
-		store(y, i, unop(op, load(x, i)));
+		store(y, i, unop(op, load(x, i), alpha, beta));
+}
+
+/* Neg, Abs and Sign; the minimum wraps, as on the CPU. */
+template <typename T>
+__device__ void unary_int(const T *x, T *y, int64_t n, int op)
+{
+	for (int64_t i = thread_index(); i < n; i += grid_size()) {
+		int64_t v = x[i];
+		uint64_t neg = 0 - (uint64_t)v;
+
+		switch (op) {
+		case GPUD_CU_NEG: y[i] = (T)neg; break;
+		case GPUD_CU_ABS: y[i] = v < 0 ? (T)neg : (T)v; break;
+		default: y[i] = (T)((v > 0) - (v < 0));
+		}
+	}
+}
+
+/*
+ * Integer Add, Sub, Mul, Div, Min and Max as on the CPU: wrapping, Div
+ * truncating toward zero, a zero divisor giving 0, the minimum over -1
+ * itself.
+ */
+template <typename T, typename U>
+__device__ T int_binop(int op, T a, T b)
+{
+	switch (op) {
+	case GPUD_CU_ADD: return (T)((U)a + (U)b);
+	case GPUD_CU_SUB: return (T)((U)a - (U)b);
+	case GPUD_CU_MUL: return (T)((U)a * (U)b);
+	case GPUD_CU_DIV: return b == 0 ? 0 : b == -1 ? (T)((U)0 - (U)a) : a / b;
+	}
+	return min_max(op, a, b);
+}
+
+template <typename T, typename U>
+__device__ void binary_int(const T *a, const T *b, T *y, const gpud_cu_walk &w, int op)
+{
+	int64_t off[4];
+
+	for (int64_t i = thread_index(); i < w.n; i += grid_size()) {
+		walk_offsets(w, i, off);
+		y[off[2]] = int_binop<T, U>(op, a[off[0]], b[off[1]]);
+	}
 }
 
 template <typename T>
@@ -127,7 +205,8 @@ __device__ void where(const uint8_t *cond, const E *x, const E *y, E *z,
 
 /* The maximum first, then exp and a sum in double, as the CPU does. */
 template <typename T>
-__device__ void softmax(const T *x, T *y, int64_t outer, int64_t len, int64_t inner)
+__device__ void softmax(const T *x, T *y, int64_t outer, int64_t len, int64_t inner,
+			int log_softmax)
 {
 	for (int64_t lane = thread_index(); lane < outer * inner; lane += grid_size()) {
 		int64_t base = lane / inner * len * inner + lane % inner;
@@ -138,6 +217,13 @@ __device__ void softmax(const T *x, T *y, int64_t outer, int64_t len, int64_t in
 			m = fmaxf(m, load(x, base + j * inner));
 		for (int64_t j = 0; j < len; j++)
 			sum += expf(load(x, base + j * inner) - m);
+		if (log_softmax) {
+			float lse = (float)::log(sum);
+
+			for (int64_t j = 0; j < len; j++)
+				store(y, base + j * inner, load(x, base + j * inner) - m - lse);
+			continue;
+		}
 		for (int64_t j = 0; j < len; j++)
 			store(y, base + j * inner,
 			      (float)(expf(load(x, base + j * inner) - m) / sum));
@@ -185,6 +271,103 @@ __device__ void conv2d(const T *x, const T *wt, const T *b, T *y, const gpud_cu_
 			}
 		}
 		store(y, i, acc);
+	}
+}
+
+/* Taps [lo, hi) of output @o along axis @i of a 3-D window landing in [a, b). */
+__device__ void taps3(const gpud_cu_window3 &w, int i, int64_t o, int64_t a, int64_t b,
+		      int64_t *lo, int64_t *hi)
+{
+	int64_t start = o * w.s[i] - w.p[i];
+	int64_t x = a - start, y = b - start;
+	int64_t l = x >= 0 ? (x + w.d[i] - 1) / w.d[i] : -(-x / w.d[i]);
+	int64_t h = y >= 0 ? (y + w.d[i] - 1) / w.d[i] : -(-y / w.d[i]);
+
+	*lo = l > 0 ? l : 0;
+	*hi = h < w.k[i] ? h : w.k[i];
+	if (*hi < *lo)
+		*hi = *lo;
+}
+
+template <typename T>
+__device__ void conv3d(const T *x, const T *wt, const T *b, T *y, const gpud_cu_window3 &w)
+{
+	int64_t per = w.out[0] * w.out[1] * w.out[2];
+	int64_t n_out = w.n * w.m * per, plane = w.in[0] * w.in[1] * w.in[2];
+
+	for (int64_t i = thread_index(); i < n_out; i += grid_size()) {
+		int64_t o[3] = { i / (w.out[1] * w.out[2]) % w.out[0], i / w.out[2] % w.out[1],
+				 i % w.out[2] };
+		int64_t m = i / per % w.m, n = i / per / w.m, g = m / w.mg;
+		int64_t lo[3], hi[3];
+		float acc = w.has_bias ? load(b, m) : 0.0f;
+
+		for (int a = 0; a < 3; a++)
+			taps3(w, a, o[a], 0, w.in[a], &lo[a], &hi[a]);
+		for (int64_t c = 0; c < w.cg; c++) {
+			const int64_t base = (n * w.c + g * w.cg + c) * plane;
+			const int64_t filt = (m * w.cg + c) * w.k[0] * w.k[1] * w.k[2];
+
+			for (int64_t kz = lo[0]; kz < hi[0]; kz++) {
+				int64_t iz = o[0] * w.s[0] - w.p[0] + kz * w.d[0];
+
+				for (int64_t ky = lo[1]; ky < hi[1]; ky++) {
+					int64_t iy = o[1] * w.s[1] - w.p[1] + ky * w.d[1];
+					int64_t row = base + (iz * w.in[1] + iy) * w.in[2];
+					int64_t frow = filt + (kz * w.k[1] + ky) * w.k[2];
+
+					for (int64_t kx = lo[2]; kx < hi[2]; kx++)
+						acc += load(x, row + o[2] * w.s[2] - w.p[2] +
+							       kx * w.d[2]) *
+						       load(wt, frow + kx);
+				}
+			}
+		}
+		store(y, i, acc);
+	}
+}
+
+/* 3-D MaxPool (@avg false) or AveragePool, as gpud/ops/pool3d.c computes. */
+template <typename T>
+__device__ void pool3d(const T *x, T *y, const gpud_cu_window3 &w, bool avg)
+{
+	int64_t per = w.out[0] * w.out[1] * w.out[2];
+	int64_t n_out = w.n * w.c * per, plane = w.in[0] * w.in[1] * w.in[2];
+
+	for (int64_t i = thread_index(); i < n_out; i += grid_size()) {
+		int64_t o[3] = { i % per / (w.out[1] * w.out[2]),
+				 i % (w.out[1] * w.out[2]) / w.out[2], i % w.out[2] };
+		int64_t base = i / per * plane, lo[3], hi[3], count = 1;
+		float m = -INFINITY;
+		double sum = 0.0;
+
+		for (int a = 0; a < 3; a++)
+			taps3(w, a, o[a], 0, w.in[a], &lo[a], &hi[a]);
+		for (int64_t kz = lo[0]; kz < hi[0]; kz++) {
+			int64_t iz = o[0] * w.s[0] - w.p[0] + kz * w.d[0];
+
+			for (int64_t ky = lo[1]; ky < hi[1]; ky++) {
+				int64_t iy = o[1] * w.s[1] - w.p[1] + ky * w.d[1];
+				int64_t row = base + (iz * w.in[1] + iy) * w.in[2];
+
+				for (int64_t kx = lo[2]; kx < hi[2]; kx++) {
+					float v = load(x, row + o[2] * w.s[2] - w.p[2] +
+							  kx * w.d[2]);
+
+					m = v > m ? v : m;
+					sum += v;
+				}
+			}
+		}
+		if (!avg) {
+			store(y, i, m);
+			continue;
+		}
+		for (int a = 0; a < 3; a++) {
+			taps3(w, a, o[a], w.lo[a], w.hi[a], &lo[a], &hi[a]);
+			count *= hi[a] - lo[a];
+		}
+		store(y, i, (float)(sum / (double)count));
 	}
 }
 
@@ -267,21 +450,94 @@ __device__ void layernorm(const T *x, const T *sc, const T *b, T *y, int64_t row
 	}
 }
 
+/* gpud/ops/reduce.c's accumulations: floats in double, integers wrapping. */
 template <typename T>
-__device__ void reduce_mean(const T *x, T *y, const gpud_cu_walk &kept,
-			    const gpud_cu_walk &red)
+__device__ void reduce_float(const T *x, T *y, const gpud_cu_walk &kept,
+			     const gpud_cu_walk &red, int op)
 {
 	int64_t ko[4], ro[4];
 
 	for (int64_t i = thread_index(); i < kept.n; i += grid_size()) {
-		double sum = 0.0;
+		double d = 0.0, mx = 0.0, r;
+
+		walk_offsets(kept, i, ko);
+		if (op == GPUD_CU_RED_LOG_SUM_EXP) {
+			mx = -INFINITY;
+			for (int64_t j = 0; j < red.n; j++) {
+				double v;
+
+				walk_offsets(red, j, ro);
+				v = load(x, ko[0] + ro[0]);
+				if (v > mx || v != v)
+					mx = v;
+			}
+		}
+		if (op == GPUD_CU_RED_MAX)
+			d = -INFINITY;
+		else if (op == GPUD_CU_RED_MIN)
+			d = INFINITY;
+		else if (op == GPUD_CU_RED_PROD)
+			d = 1.0;
+		for (int64_t j = 0; j < red.n && (op != GPUD_CU_RED_LOG_SUM_EXP || isfinite(mx));
+		     j++) {
+			double v;
+
+			walk_offsets(red, j, ro);
+			v = load(x, ko[0] + ro[0]);
+			switch (op) {
+			case GPUD_CU_RED_MAX:
+				if (v > d || v != v)
+					d = v;
+				break;
+			case GPUD_CU_RED_MIN:
+				if (v < d || v != v)
+					d = v;
+				break;
+			case GPUD_CU_RED_PROD: d *= v; break;
+			case GPUD_CU_RED_L1: d += fabs(v); break;
+			case GPUD_CU_RED_L2:
+			case GPUD_CU_RED_SUM_SQUARE: d += v * v; break;
+			case GPUD_CU_RED_LOG_SUM_EXP: d += exp(v - mx); break;
+			default: d += v;
+			}
+		}
+		switch (op) {
+		case GPUD_CU_RED_MEAN: r = d / (double)red.n; break;	/* 0 / 0: NaN */
+		case GPUD_CU_RED_L2: r = sqrt(d); break;
+		case GPUD_CU_RED_LOG_SUM: r = log(d); break;
+		case GPUD_CU_RED_LOG_SUM_EXP: r = isfinite(mx) ? mx + log(d) : mx; break;
+		default: r = d;
+		}
+		store(y, i, (float)r);
+	}
+}
+
+template <typename T>
+__device__ void reduce_int(const T *x, T *y, const gpud_cu_walk &kept, const gpud_cu_walk &red,
+			   int op, int64_t lo, int64_t hi)
+{
+	int64_t ko[4], ro[4];
+
+	for (int64_t i = thread_index(); i < kept.n; i += grid_size()) {
+		uint64_t u = op == GPUD_CU_RED_PROD ? 1 : 0;
+		int64_t m = op == GPUD_CU_RED_MAX ? lo : hi;
 
 		walk_offsets(kept, i, ko);
 		for (int64_t j = 0; j < red.n; j++) {
+			int64_t v;
+
 			walk_offsets(red, j, ro);
-			sum += load(x, ko[0] + ro[0]);
+			v = x[ko[0] + ro[0]];
+			switch (op) {
+			case GPUD_CU_RED_MAX: m = v > m ? v : m; break;
+			case GPUD_CU_RED_MIN: m = v < m ? v : m; break;
+			case GPUD_CU_RED_PROD: u *= (uint64_t)v; break;
+			case GPUD_CU_RED_L1: u += v < 0 ? 0 - (uint64_t)v : (uint64_t)v; break;
+			case GPUD_CU_RED_SUM_SQUARE: u += (uint64_t)v * (uint64_t)v; break;
+			default: u += (uint64_t)v;
+			}
 		}
-		store(y, i, (float)(sum / (double)red.n));	/* 0 / 0: NaN */
+		y[i] = op == GPUD_CU_RED_MAX || op == GPUD_CU_RED_MIN ? (T)m : (T)u;
 	}
 }
 
@@ -307,6 +563,175 @@ __device__ void gather(const E *data, const I *idx, E *y, int64_t outer, int64_t
 	}
 }
 
+/* Cast's conversions, those of gpud/ops/cast.c. */
+__device__ int64_t f_to_i64(float f)
+{
+	if (f != f)
+		return 0;
+	if (f >= 0x1p63f)
+		return INT64_MAX;
+	if (f <= -0x1p63f)
+		return INT64_MIN;
+	return (int64_t)f;
+}
+
+__device__ int32_t f_to_i32(float f)
+{
+	if (f != f)
+		return 0;
+	if (f >= 0x1p31f)
+		return INT32_MAX;
+	if (f <= -0x1p31f)
+		return INT32_MIN;
+	return (int32_t)f;
+}
+
+__device__ void store_from_f(void *y, int to, int64_t i, float f)
+{
+	switch (to) {
+	case GPUD_CU_F32: ((float *)y)[i] = f; break;
+	case GPUD_CU_F16: ((__half *)y)[i] = __float2half_rn(f); break;
+	case GPUD_CU_I64: ((int64_t *)y)[i] = f_to_i64(f); break;
+	case GPUD_CU_I32: ((int32_t *)y)[i] = f_to_i32(f); break;
+	default: ((uint8_t *)y)[i] = f != 0.0f;
+	}
+}
+
+__device__ void store_from_i(void *y, int to, int64_t i, int64_t v)
+{
+	switch (to) {
+	case GPUD_CU_F32: ((float *)y)[i] = (float)v; break;
+	/* Through fp32, as on the CPU: integers that fit fp16 are exact there. */
+	case GPUD_CU_F16: ((__half *)y)[i] = __float2half_rn((float)v); break;
+	case GPUD_CU_I64: ((int64_t *)y)[i] = v; break;
+	case GPUD_CU_I32: ((int32_t *)y)[i] = (int32_t)(uint32_t)(uint64_t)v; break;
+	default: ((uint8_t *)y)[i] = v != 0;
+	}
+}
+
+/* Comparisons are false for NaN, which stays; Max wins when Min > Max. */
+template <typename T>
+__device__ T clip(T v, T lo, T hi)
+{
+	v = v < lo ? lo : v;
+	return v > hi ? hi : v;
+}
+
+template <typename T>
+__device__ bool compare(int op, T a, T b)
+{
+	switch (op) {
+	case GPUD_CU_EQ: return a == b;
+	case GPUD_CU_LT: return a < b;
+	case GPUD_CU_GT: return a > b;
+	case GPUD_CU_LE: return a <= b;
+	}
+	return a >= b;
+}
+
+/* BOOL operands as 0/1: Equal and the logic operators. */
+__device__ bool logic(int op, bool a, bool b)
+{
+	switch (op) {
+	case GPUD_CU_EQ: return a == b;
+	case GPUD_CU_AND: return a && b;
+	case GPUD_CU_OR: return a || b;
+	}
+	return a != b;
+}
+
+/*
+ * ArgMax and ArgMin as on the CPU: a NaN is the extreme both ways, the first
+ * winning, the last with @last, as for ties.
+ */
+__device__ bool arg_better(float v, float best, bool max, bool last)
+{
+	if (best != best)
+		return last && v != v;
+	if (v != v)
+		return true;
+	if (v == best)
+		return last;
+	return max ? v > best : v < best;
+}
+
+__device__ bool arg_better(int64_t v, int64_t best, bool max, bool last)
+{
+	if (v == best)
+		return last;
+	return max ? v > best : v < best;
+}
+
+__device__ float value(const float *p, int64_t i) { return p[i]; }
+__device__ float value(const __half *p, int64_t i) { return __half2float(p[i]); }
+__device__ int64_t value(const int64_t *p, int64_t i) { return p[i]; }
+__device__ int64_t value(const int32_t *p, int64_t i) { return p[i]; }
+
+template <typename T>
+__device__ void arg(const T *x, int64_t *y, int64_t outer, int64_t len, int64_t inner,
+		    int max, int last)
+{
+	for (int64_t r = thread_index(); r < outer * inner; r += grid_size()) {
+		int64_t base = r / inner * len * inner + r % inner, best = 0;
+		auto bv = value(x, base);
+
+		for (int64_t k = 1; k < len; k++) {
+			auto v = value(x, base + k * inner);
+
+			if (arg_better(v, bv, max, last)) {
+				best = k;
+				bv = v;
+			}
+		}
+		y[r] = best;
+	}
+}
+
+/* Floats add up in double, integers in 64 bits (wrapping), as on the CPU. */
+__device__ void add(double &d, uint64_t &, float v) { d += v; }
+__device__ void add(double &, uint64_t &u, int64_t v) { u += (uint64_t)v; }
+__device__ void put_sum(float *y, int64_t k, double s, uint64_t) { y[k] = (float)s; }
+__device__ void put_sum(__half *y, int64_t k, double s, uint64_t) { store(y, k, (float)s); }
+__device__ void put_sum(int64_t *y, int64_t k, double, uint64_t u) { y[k] = (int64_t)u; }
+__device__ void put_sum(int32_t *y, int64_t k, double, uint64_t u) { y[k] = (int32_t)(uint32_t)u; }
+
+template <typename T>
+__device__ void cumsum(const T *x, T *y, int64_t outer, int64_t len, int64_t inner,
+		       int exclusive, int reverse)
+{
+	for (int64_t r = thread_index(); r < outer * inner; r += grid_size()) {
+		int64_t base = r / inner * len * inner + r % inner;
+		double d = 0.0;
+		uint64_t u = 0;
+
+		for (int64_t n = 0; n < len; n++) {
+			int64_t k = base + (reverse ? len - 1 - n : n) * inner;
+			auto v = value(x, k);
+
+			if (!exclusive)
+				add(d, u, v);
+			put_sum(y, k, d, u);
+			if (exclusive)
+				add(d, u, v);
+		}
+	}
+}
+
+template <typename E>
+__device__ void tile(const E *x, E *y, const gpud_cu_tile &t)
+{
+	for (int64_t i = thread_index(); i < t.n; i += grid_size()) {
+		int64_t rest = i, src = 0, stride = 1;
+
+		for (int d = t.ndim - 1; d >= 0; d--) {
+			src += rest % t.out[d] % t.in[d] * stride;
+			rest /= t.out[d];
+			stride *= t.in[d];
+		}
+		y[i] = x[src];
+	}
+}
+
 } /* namespace */
 
 extern "C" {
@@ -323,14 +748,38 @@ __global__ void eia_binary_f16(const __half *a, const __half *b, __half *y,
 	binary(a, b, y, w, op);
 }
 
-__global__ void eia_unary_f32(const float *x, float *y, int64_t n, int op)
+__global__ void eia_binary_i64(const int64_t *a, const int64_t *b, int64_t *y,
+			       gpud_cu_walk w, int op)
 {
-	unary(x, y, n, op);
+	binary_int<int64_t, uint64_t>(a, b, y, w, op);
 }
 
-__global__ void eia_unary_f16(const __half *x, __half *y, int64_t n, int op)
+__global__ void eia_binary_i32(const int32_t *a, const int32_t *b, int32_t *y,
+			       gpud_cu_walk w, int op)
 {
-	unary(x, y, n, op);
+	binary_int<int32_t, uint32_t>(a, b, y, w, op);
+}
+
+__global__ void eia_unary_f32(const float *x, float *y, int64_t n, int op, float alpha,
+			      float beta)
+{
+	unary(x, y, n, op, alpha, beta);
+}
+
+__global__ void eia_unary_f16(const __half *x, __half *y, int64_t n, int op, float alpha,
+			      float beta)
+{
+	unary(x, y, n, op, alpha, beta);
+}
+
+__global__ void eia_unary_i64(const int64_t *x, int64_t *y, int64_t n, int op)
+{
+	unary_int(x, y, n, op);
+}
+
+__global__ void eia_unary_i32(const int32_t *x, int32_t *y, int64_t n, int op)
+{
+	unary_int(x, y, n, op);
 }
 
 __global__ void eia_scale_f32(const float *x, float *y, gpud_cu_walk w, float s)
@@ -373,15 +822,15 @@ __global__ void eia_where_e8(const uint8_t *c, const uint64_t *x, const uint64_t
 }
 
 __global__ void eia_softmax_f32(const float *x, float *y, int64_t outer, int64_t len,
-				int64_t inner)
+				int64_t inner, int log_softmax)
 {
-	softmax(x, y, outer, len, inner);
+	softmax(x, y, outer, len, inner, log_softmax);
 }
 
 __global__ void eia_softmax_f16(const __half *x, __half *y, int64_t outer, int64_t len,
-				int64_t inner)
+				int64_t inner, int log_softmax)
 {
-	softmax(x, y, outer, len, inner);
+	softmax(x, y, outer, len, inner, log_softmax);
 }
 
 #define FLOAT_KERNELS(sfx, T) \
@@ -389,6 +838,19 @@ __global__ void eia_conv2d_##sfx(const T *x, const T *w, const T *b, T *y, \
 				 gpud_cu_window win) \
 { \
 	conv2d(x, w, b, y, win); \
+} \
+__global__ void eia_conv3d_##sfx(const T *x, const T *w, const T *b, T *y, \
+				 gpud_cu_window3 win) \
+{ \
+	conv3d(x, w, b, y, win); \
+} \
+__global__ void eia_maxpool3d_##sfx(const T *x, T *y, gpud_cu_window3 win) \
+{ \
+	pool3d(x, y, win, false); \
+} \
+__global__ void eia_avgpool3d_##sfx(const T *x, T *y, gpud_cu_window3 win) \
+{ \
+	pool3d(x, y, win, true); \
 } \
 __global__ void eia_maxpool_##sfx(const T *x, T *y, gpud_cu_window win) \
 { \
@@ -408,14 +870,26 @@ __global__ void eia_layernorm_##sfx(const T *x, const T *s, const T *b, T *y, \
 { \
 	layernorm(x, s, b, y, rows, cols, w, eps, has_bias); \
 } \
-__global__ void eia_reduce_mean_##sfx(const T *x, T *y, gpud_cu_walk kept, \
-				      gpud_cu_walk red) \
+__global__ void eia_reduce_##sfx(const T *x, T *y, gpud_cu_walk kept, gpud_cu_walk red, \
+				 int op) \
 { \
-	reduce_mean(x, y, kept, red); \
+	reduce_float(x, y, kept, red, op); \
 }
 
 FLOAT_KERNELS(f32, float)
 FLOAT_KERNELS(f16, __half)
+
+__global__ void eia_reduce_i64(const int64_t *x, int64_t *y, gpud_cu_walk kept, gpud_cu_walk red,
+			       int op)
+{
+	reduce_int(x, y, kept, red, op, INT64_MIN, INT64_MAX);
+}
+
+__global__ void eia_reduce_i32(const int32_t *x, int32_t *y, gpud_cu_walk kept, gpud_cu_walk red,
+			       int op)
+{
+	reduce_int(x, y, kept, red, op, INT32_MIN, INT32_MAX);
+}
 
 __global__ void eia_gather_check_i32(const int32_t *idx, int64_t n, int64_t dim, int *bad)
 {
@@ -443,5 +917,103 @@ GATHER_KERNEL(i64, int64_t, e1, uint8_t)
 GATHER_KERNEL(i64, int64_t, e2, uint16_t)
 GATHER_KERNEL(i64, int64_t, e4, uint32_t)
 GATHER_KERNEL(i64, int64_t, e8, uint64_t)
+
+__global__ void eia_cast(const void *x, void *y, int64_t n, int from, int to)
+{
+	for (int64_t i = thread_index(); i < n; i += grid_size()) {
+		switch (from) {
+		case GPUD_CU_F32: store_from_f(y, to, i, ((const float *)x)[i]); break;
+		case GPUD_CU_F16: store_from_f(y, to, i, __half2float(((const __half *)x)[i])); break;
+		case GPUD_CU_I64: store_from_i(y, to, i, ((const int64_t *)x)[i]); break;
+		case GPUD_CU_I32: store_from_i(y, to, i, ((const int32_t *)x)[i]); break;
+		default: store_from_i(y, to, i, ((const uint8_t *)x)[i] != 0);
+		}
+	}
+}
+
+__global__ void eia_clip(const void *x, const void *lo, const void *hi, void *y, int64_t n,
+			 int dtype)
+{
+	for (int64_t i = thread_index(); i < n; i += grid_size()) {
+		switch (dtype) {
+		case GPUD_CU_F32:
+			((float *)y)[i] = clip(((const float *)x)[i], *(const float *)lo,
+					       *(const float *)hi);
+			break;
+		case GPUD_CU_F16:
+			store((__half *)y, i, clip(load((const __half *)x, i),
+						   load((const __half *)lo, 0),
+						   load((const __half *)hi, 0)));
+			break;
+		case GPUD_CU_I64:
+			((int64_t *)y)[i] = clip(((const int64_t *)x)[i], *(const int64_t *)lo,
+						 *(const int64_t *)hi);
+			break;
+		default:
+			((int32_t *)y)[i] = clip(((const int32_t *)x)[i], *(const int32_t *)lo,
+						 *(const int32_t *)hi);
+		}
+	}
+}
+
+__global__ void eia_compare(const void *a, const void *b, uint8_t *y, gpud_cu_walk w, int op,
+			    int dtype)
+{
+	int64_t off[4];
+
+	for (int64_t i = thread_index(); i < w.n; i += grid_size()) {
+		int64_t ia, ib;
+		bool r;
+
+		walk_offsets(w, i, off);
+		ia = off[0];
+		ib = off[1];
+		switch (dtype) {
+		case GPUD_CU_F32:
+			r = compare(op, ((const float *)a)[ia], ((const float *)b)[ib]);
+			break;
+		case GPUD_CU_F16:
+			r = compare(op, load((const __half *)a, ia), load((const __half *)b, ib));
+			break;
+		case GPUD_CU_I64:
+			r = compare(op, ((const int64_t *)a)[ia], ((const int64_t *)b)[ib]);
+			break;
+		case GPUD_CU_I32:
+			r = compare(op, ((const int32_t *)a)[ia], ((const int32_t *)b)[ib]);
+			break;
+		default:
+			r = logic(op, ((const uint8_t *)a)[ia] != 0, ((const uint8_t *)b)[ib] != 0);
+		}
+		y[off[2]] = r;
+	}
+}
+
+__global__ void eia_not(const uint8_t *x, uint8_t *y, int64_t n)
+{
+	for (int64_t i = thread_index(); i < n; i += grid_size())
+		y[i] = !x[i];
+}
+
+#define AXIS_KERNELS(sfx, T) \
+__global__ void eia_arg_##sfx(const T *x, int64_t *y, int64_t outer, int64_t len, \
+			      int64_t inner, int max, int last) \
+{ \
+	arg(x, y, outer, len, inner, max, last); \
+} \
+__global__ void eia_cumsum_##sfx(const T *x, T *y, int64_t outer, int64_t len, \
+				 int64_t inner, int exclusive, int reverse) \
+{ \
+	cumsum(x, y, outer, len, inner, exclusive, reverse); \
+}
+
+AXIS_KERNELS(f32, float)
+AXIS_KERNELS(f16, __half)
+AXIS_KERNELS(i64, int64_t)
+AXIS_KERNELS(i32, int32_t)
+
+__global__ void eia_tile_e1(const uint8_t *x, uint8_t *y, gpud_cu_tile t) { tile(x, y, t); }
+__global__ void eia_tile_e2(const uint16_t *x, uint16_t *y, gpud_cu_tile t) { tile(x, y, t); }
+__global__ void eia_tile_e4(const uint32_t *x, uint32_t *y, gpud_cu_tile t) { tile(x, y, t); }
+__global__ void eia_tile_e8(const uint64_t *x, uint64_t *y, gpud_cu_tile t) { tile(x, y, t); }
 
 } /* extern "C" */

@@ -19,10 +19,9 @@
 
 #define dptr(t)		((CUdeviceptr)(uintptr_t)(t)->data)
 
-static bool in_place_op(uint32_t op)
-{
-	return (op >= EIA_OP_ADD && op <= EIA_OP_SQRT) || op == EIA_OP_WHERE;
-}
+_Static_assert((int)GPUD_CU_F32 == EIA_DTYPE_F32 && (int)GPUD_CU_F16 == EIA_DTYPE_F16 &&
+	       (int)GPUD_CU_I64 == EIA_DTYPE_I64 && (int)GPUD_CU_I32 == EIA_DTYPE_I32 &&
+	       (int)GPUD_CU_BOOL == EIA_DTYPE_BOOL, "kernel dtype codes");
 
 static bool overlaps(const struct eia_tensor *a, uint64_t an,
 		     const struct eia_tensor *b, uint64_t bn)
@@ -56,7 +55,7 @@ static int check(uint32_t op, const void *attr, size_t attr_size,
 			return -EINVAL;
 		for (j = 0; j < n_in; j++)
 			if (overlaps(&out[i], out_bytes[i], &in[j], in_bytes[j]) &&
-			    (!in_place_op(op) || out[i].data != in[j].data ||
+			    (!eia_op_in_place(op) || out[i].data != in[j].data ||
 			     out[i].dtype != in[j].dtype || !same_shape(&out[i], &in[j])))
 				return -EINVAL;
 		for (j = 0; j < i; j++)
@@ -149,7 +148,12 @@ static int binary(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op,
 		  const struct eia_tensor *in, const struct eia_tensor *y)
 {
 	CUdeviceptr a = dptr(&in[0]), b = dptr(&in[1]), c = dptr(y);
-	int code = (int)(op - EIA_OP_ADD);
+	int code = op == EIA_OP_MIN ? GPUD_CU_MIN : op == EIA_OP_MAX ? GPUD_CU_MAX :
+		   GPUD_CU_ADD + (int)(op - EIA_OP_ADD);
+	CUfunction f[] = {
+		[EIA_DTYPE_F32] = cu->k.eia_binary_f32, [EIA_DTYPE_F16] = cu->k.eia_binary_f16,
+		[EIA_DTYPE_I64] = cu->k.eia_binary_i64, [EIA_DTYPE_I32] = cu->k.eia_binary_i32,
+	};
 	struct gpud_cu_walk w;
 	void *args[] = { &a, &b, &c, &w, &code };
 
@@ -158,8 +162,7 @@ static int binary(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op,
 	walk_bcast(&in[1], w.ndim, w.stride[1]);
 	dense_strides(y, w.stride[2]);
 	walk_simplify(&w);
-	return gpud_cu_launch(cu, q, f16(y) ? cu->k.eia_binary_f16 : cu->k.eia_binary_f32,
-			      w.n, args, eia_op_name(op));
+	return gpud_cu_launch(cu, q, f[y->dtype], w.n, args, eia_op_name(op));
 }
 
 static int unary(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op, const void *attr,
@@ -169,16 +172,36 @@ static int unary(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op, const vo
 		[EIA_OP_RELU] = GPUD_CU_RELU, [EIA_OP_ERF] = GPUD_CU_ERF,
 		[EIA_OP_TANH] = GPUD_CU_TANH, [EIA_OP_SIGMOID] = GPUD_CU_SIGMOID,
 		[EIA_OP_EXP] = GPUD_CU_EXP, [EIA_OP_SQRT] = GPUD_CU_SQRT,
-		[EIA_OP_GELU] = GPUD_CU_GELU,
+		[EIA_OP_GELU] = GPUD_CU_GELU, [EIA_OP_NEG] = GPUD_CU_NEG,
+		[EIA_OP_ABS] = GPUD_CU_ABS, [EIA_OP_RECIPROCAL] = GPUD_CU_RECIPROCAL,
+		[EIA_OP_LOG] = GPUD_CU_LOG, [EIA_OP_SIN] = GPUD_CU_SIN,
+		[EIA_OP_COS] = GPUD_CU_COS, [EIA_OP_FLOOR] = GPUD_CU_FLOOR,
+		[EIA_OP_CEIL] = GPUD_CU_CEIL, [EIA_OP_SIGN] = GPUD_CU_SIGN,
+		[EIA_OP_LEAKY_RELU] = GPUD_CU_LEAKY_RELU,
+		[EIA_OP_HARD_SIGMOID] = GPUD_CU_HARD_SIGMOID,
+		[EIA_OP_HARD_SWISH] = GPUD_CU_HARD_SWISH, [EIA_OP_ELU] = GPUD_CU_ELU,
+		[EIA_OP_SOFTPLUS] = GPUD_CU_SOFTPLUS,
 	};
 	CUdeviceptr xp = dptr(x), yp = dptr(y);
 	int64_t n = count(y);
 	int code = codes[op];
-	void *args[] = { &xp, &yp, &n, &code };
+	float alpha = 0.0f, beta = 0.0f;
+	void *args[] = { &xp, &yp, &n, &code, &alpha, &beta };
+	void *int_args[] = { &xp, &yp, &n, &code };
 
 	if (op == EIA_OP_GELU &&
 	    ((const struct eia_gelu_attr *)attr)->approximate == EIA_GELU_TANH)
 		code = GPUD_CU_GELU_TANH;
+	if (op == EIA_OP_LEAKY_RELU || op == EIA_OP_HARD_SIGMOID || op == EIA_OP_ELU) {
+		alpha = ((const struct eia_activation_attr *)attr)->alpha;
+		beta = ((const struct eia_activation_attr *)attr)->beta;
+	}
+	switch (y->dtype) {
+	case EIA_DTYPE_I64:
+		return gpud_cu_launch(cu, q, cu->k.eia_unary_i64, n, int_args, eia_op_name(op));
+	case EIA_DTYPE_I32:
+		return gpud_cu_launch(cu, q, cu->k.eia_unary_i32, n, int_args, eia_op_name(op));
+	}
 	return gpud_cu_launch(cu, q, f16(y) ? cu->k.eia_unary_f16 : cu->k.eia_unary_f32,
 			      n, args, eia_op_name(op));
 }
@@ -188,14 +211,15 @@ static uint32_t axis_of(int64_t axis, uint32_t rank)
 	return (uint32_t)(axis < 0 ? axis + rank : axis);
 }
 
-static int softmax(struct gpud_cu *cu, struct gpud_queue *q,
+static int softmax(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op,
 		   const struct eia_axis_attr *attr, const struct eia_tensor *x,
 		   const struct eia_tensor *y)
 {
 	uint32_t axis = axis_of(attr->axis, x->ndim), d;
 	CUdeviceptr xp = dptr(x), yp = dptr(y);
 	int64_t outer = 1, len = x->dims[axis], inner = 1;
-	void *args[] = { &xp, &yp, &outer, &len, &inner };
+	int log_softmax = op == EIA_OP_LOG_SOFTMAX;
+	void *args[] = { &xp, &yp, &outer, &len, &inner, &log_softmax };
 
 	for (d = 0; d < axis; d++)
 		outer *= x->dims[d];
@@ -204,7 +228,7 @@ static int softmax(struct gpud_cu *cu, struct gpud_queue *q,
 	if (!len)
 		return 0;
 	return gpud_cu_launch(cu, q, f16(y) ? cu->k.eia_softmax_f16 : cu->k.eia_softmax_f32,
-			      outer * inner, args, "Softmax");
+			      outer * inner, args, eia_op_name(op));
 }
 
 static CUfunction copy_kernel(struct gpud_cu *cu, uint32_t dtype)
@@ -536,6 +560,78 @@ static int conv2d(struct gpud_cu *cu, struct gpud_queue *q,
 			      count(y), args, "Conv");
 }
 
+/* A 3-D window from gpud/ops's own geometry; the taps counted: the input's. */
+static void window3_init(struct gpud_cu_window3 *cw, const struct eia_tensor *x,
+			 const struct eia_tensor *y, const struct win_axis *win)
+{
+	int i;
+
+	memset(cw, 0, sizeof(*cw));
+	cw->n = x->dims[0];
+	cw->c = x->dims[1];
+	cw->m = y->dims[1];
+	for (i = 0; i < 3; i++) {
+		cw->in[i] = win[i].in;
+		cw->out[i] = win[i].out;
+		cw->k[i] = win[i].k;
+		cw->s[i] = win[i].s;
+		cw->d[i] = win[i].d;
+		cw->p[i] = win[i].pb;
+		cw->lo[i] = 0;
+		cw->hi[i] = win[i].in;
+	}
+}
+
+static int conv3d(struct gpud_cu *cu, struct gpud_queue *q,
+		  const struct eia_conv3d_attr *attr, const struct eia_tensor *in,
+		  unsigned int n_in, const struct eia_tensor *y)
+{
+	const struct eia_tensor *x = &in[0], *w = &in[1];
+	CUdeviceptr xp = dptr(x), wp = dptr(w), bp = n_in == 3 ? dptr(&in[2]) : 0;
+	CUdeviceptr yp = dptr(y);
+	struct win_axis win[3];
+	struct gpud_cu_window3 cw;
+	void *args[] = { &xp, &wp, &bp, &yp, &cw };
+
+	/* eia_op_infer() accepted these: win_setup_n() cannot fail here. */
+	if (win_setup_n(3, &w->dims[2], attr->strides, attr->dilations, attr->pads,
+			attr->auto_pad, false, &x->dims[2], win))
+		return -EINVAL;
+	window3_init(&cw, x, y, win);
+	cw.cg = w->dims[1];
+	cw.mg = y->dims[1] / attr->group;
+	cw.has_bias = n_in == 3;
+	return gpud_cu_launch(cu, q, pick(y, cu->k.eia_conv3d_f32, cu->k.eia_conv3d_f16),
+			      count(y), args, "Conv");
+}
+
+static int pool3d(struct gpud_cu *cu, struct gpud_queue *q,
+		  const struct eia_pool3d_attr *attr, const struct eia_tensor *x,
+		  const struct eia_tensor *y, bool avg)
+{
+	CUdeviceptr xp = dptr(x), yp = dptr(y);
+	struct win_axis win[3];
+	struct gpud_cu_window3 cw;
+	void *args[] = { &xp, &yp, &cw };
+	int i;
+
+	if (win_setup_n(3, attr->kernel, attr->strides, attr->dilations, attr->pads,
+			attr->auto_pad, attr->ceil_mode, &x->dims[2], win))
+		return -EINVAL;
+	window3_init(&cw, x, y, win);
+	/* count_include_pad counts padding, never the ceil_mode overhang past it. */
+	for (i = 0; avg && attr->count_include_pad && i < 3; i++) {
+		cw.lo[i] = -win[i].pb;
+		cw.hi[i] = win[i].in + win[i].pe;
+	}
+	if (avg)
+		return gpud_cu_launch(cu, q, pick(y, cu->k.eia_avgpool3d_f32,
+						  cu->k.eia_avgpool3d_f16),
+				      count(y), args, "AveragePool");
+	return gpud_cu_launch(cu, q, pick(y, cu->k.eia_maxpool3d_f32, cu->k.eia_maxpool3d_f16),
+			      count(y), args, "MaxPool");
+}
+
 static int pool2d(struct gpud_cu *cu, struct gpud_queue *q,
 		  const struct eia_pool2d_attr *attr, const struct eia_tensor *x,
 		  const struct eia_tensor *y, bool avg)
@@ -630,21 +726,27 @@ static void walk_dims(struct gpud_cu_walk *w, const struct eia_tensor *x,
 	walk_simplify(w);
 }
 
-static int reduce_mean(struct gpud_cu *cu, struct gpud_queue *q,
-		       const struct eia_reduce_attr *attr, const struct eia_tensor *x,
-		       const struct eia_tensor *y)
+static int reduce(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op,
+		  const struct eia_reduce_attr *attr, const struct eia_tensor *x,
+		  const struct eia_tensor *y)
 {
 	bool reduced[EIA_MAX_DIMS] = { false };
 	CUdeviceptr xp = dptr(x), yp = dptr(y);
 	struct gpud_cu_walk kept, red;
-	void *args[] = { &xp, &yp, &kept, &red };
+	int code = op == EIA_OP_REDUCE_MEAN ? GPUD_CU_RED_MEAN :
+		   GPUD_CU_RED_SUM + (int)(op - EIA_OP_REDUCE_SUM);
+	void *args[] = { &xp, &yp, &kept, &red, &code };
+	CUfunction f[] = {
+		[EIA_DTYPE_F32] = cu->k.eia_reduce_f32, [EIA_DTYPE_F16] = cu->k.eia_reduce_f16,
+		[EIA_DTYPE_I64] = cu->k.eia_reduce_i64, [EIA_DTYPE_I32] = cu->k.eia_reduce_i32,
+	};
 	uint32_t i;
 
 	if (!attr->n_axes && attr->noop_with_empty_axes) {	/* Y is X */
 		walk_init(&kept, x, 2);
 		dense_strides(x, kept.stride[0]);
 		dense_strides(x, kept.stride[1]);
-		return kept.n ? copy_walk(cu, q, x->dtype, xp, yp, &kept, "ReduceMean") : 0;
+		return kept.n ? copy_walk(cu, q, x->dtype, xp, yp, &kept, eia_op_name(op)) : 0;
 	}
 	for (i = 0; i < x->ndim; i++)
 		reduced[i] = !attr->n_axes;
@@ -652,9 +754,7 @@ static int reduce_mean(struct gpud_cu *cu, struct gpud_queue *q,
 		reduced[axis_of(attr->axes[i], x->ndim)] = true;
 	walk_dims(&kept, x, reduced, false);
 	walk_dims(&red, x, reduced, true);
-	return gpud_cu_launch(cu, q, pick(y, cu->k.eia_reduce_mean_f32,
-					  cu->k.eia_reduce_mean_f16),
-			      kept.n, args, "ReduceMean");
+	return gpud_cu_launch(cu, q, f[x->dtype], kept.n, args, eia_op_name(op));
 }
 
 /*
@@ -708,6 +808,123 @@ static int gather(struct gpud_cu *cu, struct gpud_queue *q, const struct eia_axi
 			      count(y), args, "Gather");
 }
 
+static int cast(struct gpud_cu *cu, struct gpud_queue *q, const struct eia_tensor *x,
+		const struct eia_tensor *y)
+{
+	CUdeviceptr xp = dptr(x), yp = dptr(y);
+	int64_t n = count(x);
+	int from = (int)x->dtype, to = (int)y->dtype;
+	void *args[] = { &xp, &yp, &n, &from, &to };
+
+	return gpud_cu_launch(cu, q, cu->k.eia_cast, n, args, "Cast");
+}
+
+static int clip(struct gpud_cu *cu, struct gpud_queue *q, const struct eia_tensor *in,
+		const struct eia_tensor *y)
+{
+	CUdeviceptr xp = dptr(&in[0]), lo = dptr(&in[1]), hi = dptr(&in[2]), yp = dptr(y);
+	int64_t n = count(y);
+	int dtype = (int)y->dtype;
+	void *args[] = { &xp, &lo, &hi, &yp, &n, &dtype };
+
+	return gpud_cu_launch(cu, q, cu->k.eia_clip, n, args, "Clip");
+}
+
+static int compare(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op,
+		   const struct eia_tensor *in, const struct eia_tensor *y)
+{
+	static const int codes[] = {
+		[EIA_OP_EQUAL - EIA_OP_EQUAL] = GPUD_CU_EQ,
+		[EIA_OP_LESS - EIA_OP_EQUAL] = GPUD_CU_LT,
+		[EIA_OP_GREATER - EIA_OP_EQUAL] = GPUD_CU_GT,
+		[EIA_OP_LESS_OR_EQUAL - EIA_OP_EQUAL] = GPUD_CU_LE,
+		[EIA_OP_GREATER_OR_EQUAL - EIA_OP_EQUAL] = GPUD_CU_GE,
+		[EIA_OP_AND - EIA_OP_EQUAL] = GPUD_CU_AND,
+		[EIA_OP_OR - EIA_OP_EQUAL] = GPUD_CU_OR,
+		[EIA_OP_XOR - EIA_OP_EQUAL] = GPUD_CU_XOR,
+	};
+	CUdeviceptr a = dptr(&in[0]), b = dptr(&in[1]), c = dptr(y);
+	int code = codes[op - EIA_OP_EQUAL], dtype = (int)in[0].dtype;
+	struct gpud_cu_walk w;
+	void *args[] = { &a, &b, &c, &w, &code, &dtype };
+
+	walk_init(&w, y, 3);
+	walk_bcast(&in[0], w.ndim, w.stride[0]);
+	walk_bcast(&in[1], w.ndim, w.stride[1]);
+	dense_strides(y, w.stride[2]);
+	walk_simplify(&w);
+	return gpud_cu_launch(cu, q, cu->k.eia_compare, w.n, args, eia_op_name(op));
+}
+
+static int logic_not(struct gpud_cu *cu, struct gpud_queue *q, const struct eia_tensor *x,
+		     const struct eia_tensor *y)
+{
+	CUdeviceptr xp = dptr(x), yp = dptr(y);
+	int64_t n = count(y);
+	void *args[] = { &xp, &yp, &n };
+
+	return gpud_cu_launch(cu, q, cu->k.eia_not, n, args, "Not");
+}
+
+/* ArgMax, ArgMin (@op) and CumSum: the lanes along one axis. */
+static int axis_op(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op, const void *attr,
+		   const struct eia_tensor *x, const struct eia_tensor *y)
+{
+	CUdeviceptr xp = dptr(x), yp = dptr(y);
+	int64_t outer = 1, len, inner = 1, axis_attr;
+	int flag1, flag2;
+	void *args[] = { &xp, &yp, &outer, &len, &inner, &flag1, &flag2 };
+	uint32_t axis, d;
+	CUfunction arg[] = {
+		[EIA_DTYPE_F32] = cu->k.eia_arg_f32, [EIA_DTYPE_F16] = cu->k.eia_arg_f16,
+		[EIA_DTYPE_I64] = cu->k.eia_arg_i64, [EIA_DTYPE_I32] = cu->k.eia_arg_i32,
+	};
+	CUfunction sum[] = {
+		[EIA_DTYPE_F32] = cu->k.eia_cumsum_f32, [EIA_DTYPE_F16] = cu->k.eia_cumsum_f16,
+		[EIA_DTYPE_I64] = cu->k.eia_cumsum_i64, [EIA_DTYPE_I32] = cu->k.eia_cumsum_i32,
+	};
+
+	if (op == EIA_OP_CUMSUM) {
+		const struct eia_cumsum_attr *a = attr;
+
+		axis_attr = a->axis;
+		flag1 = (int)a->exclusive;
+		flag2 = (int)a->reverse;
+	} else {
+		const struct eia_arg_attr *a = attr;
+
+		axis_attr = a->axis;
+		flag1 = op == EIA_OP_ARGMAX;
+		flag2 = (int)a->select_last_index;
+	}
+	axis = axis_of(axis_attr, x->ndim);
+	len = x->dims[axis];
+	for (d = 0; d < axis; d++)
+		outer *= x->dims[d];
+	for (d = axis + 1; d < x->ndim; d++)
+		inner *= x->dims[d];
+	return gpud_cu_launch(cu, q, op == EIA_OP_CUMSUM ? sum[x->dtype] : arg[x->dtype],
+			      outer * inner, args, eia_op_name(op));
+}
+
+static int tile(struct gpud_cu *cu, struct gpud_queue *q, const struct eia_tensor *x,
+		const struct eia_tensor *y)
+{
+	CUdeviceptr xp = dptr(x), yp = dptr(y);
+	static const size_t col[] = { [1] = 0, [2] = 1, [4] = 2, [8] = 3 };
+	CUfunction f[] = { cu->k.eia_tile_e1, cu->k.eia_tile_e2, cu->k.eia_tile_e4,
+			   cu->k.eia_tile_e8 };
+	struct gpud_cu_tile t;
+	void *args[] = { &xp, &yp, &t };
+
+	memset(&t, 0, sizeof(t));
+	t.ndim = (int32_t)x->ndim;
+	t.n = count(y);
+	memcpy(t.in, x->dims, x->ndim * sizeof(t.in[0]));
+	memcpy(t.out, y->dims, y->ndim * sizeof(t.out[0]));
+	return gpud_cu_launch(cu, q, f[col[eia_dtype_size(x->dtype)]], t.n, args, "Tile");
+}
+
 int gpud_cu_run_op(struct gpud_engine *eng, struct gpud_queue *q, uint32_t op,
 		   const void *attr, size_t attr_size,
 		   const struct eia_tensor *in, unsigned int n_in,
@@ -726,12 +943,18 @@ int gpud_cu_run_op(struct gpud_engine *eng, struct gpud_queue *q, uint32_t op,
 	case EIA_OP_MATMUL:
 		return matmul(cu, q, in, out);
 	case EIA_OP_ADD: case EIA_OP_SUB: case EIA_OP_MUL: case EIA_OP_DIV: case EIA_OP_POW:
+	case EIA_OP_MIN: case EIA_OP_MAX:
 		return binary(cu, q, op, in, out);
 	case EIA_OP_RELU: case EIA_OP_GELU: case EIA_OP_ERF: case EIA_OP_TANH:
-	case EIA_OP_SIGMOID: case EIA_OP_EXP: case EIA_OP_SQRT:
+	case EIA_OP_SIGMOID: case EIA_OP_EXP: case EIA_OP_SQRT: case EIA_OP_NEG:
+	case EIA_OP_ABS: case EIA_OP_RECIPROCAL: case EIA_OP_LOG: case EIA_OP_SIN:
+	case EIA_OP_COS: case EIA_OP_FLOOR: case EIA_OP_CEIL: case EIA_OP_SIGN:
+	case EIA_OP_LEAKY_RELU: case EIA_OP_HARD_SIGMOID: case EIA_OP_HARD_SWISH:
+	case EIA_OP_ELU: case EIA_OP_SOFTPLUS:
 		return unary(cu, q, op, attr, in, out);
 	case EIA_OP_SOFTMAX:
-		return softmax(cu, q, attr, in, out);
+	case EIA_OP_LOG_SOFTMAX:
+		return softmax(cu, q, op, attr, in, out);
 	case EIA_OP_TRANSPOSE:
 		return transpose(cu, q, attr, in, out);
 	case EIA_OP_WHERE:
@@ -748,6 +971,15 @@ int gpud_cu_run_op(struct gpud_engine *eng, struct gpud_queue *q, uint32_t op,
 		return slice(cu, q, attr, in, out);
 	case EIA_OP_CONV2D:
 		return conv2d(cu, q, attr, in, n_in, out);
+	case EIA_OP_CONV3D:
+		return conv3d(cu, q, attr, in, n_in, out);
+	case EIA_OP_ARGMAX: case EIA_OP_ARGMIN: case EIA_OP_CUMSUM:
+		return axis_op(cu, q, op, attr, in, out);
+	case EIA_OP_TILE:
+		return tile(cu, q, in, out);
+	case EIA_OP_MAXPOOL3D:
+	case EIA_OP_AVGPOOL3D:
+		return pool3d(cu, q, attr, in, out, op == EIA_OP_AVGPOOL3D);
 	case EIA_OP_MAXPOOL2D:
 	case EIA_OP_AVGPOOL2D:
 		return pool2d(cu, q, attr, in, out, op == EIA_OP_AVGPOOL2D);
@@ -755,10 +987,22 @@ int gpud_cu_run_op(struct gpud_engine *eng, struct gpud_queue *q, uint32_t op,
 		return gavgpool(cu, q, in, out);
 	case EIA_OP_LAYERNORM:
 		return layernorm(cu, q, attr, in, n_in, out);
-	case EIA_OP_REDUCE_MEAN:
-		return reduce_mean(cu, q, attr, in, out);
+	case EIA_OP_REDUCE_MEAN: case EIA_OP_REDUCE_SUM: case EIA_OP_REDUCE_MAX:
+	case EIA_OP_REDUCE_MIN: case EIA_OP_REDUCE_PROD: case EIA_OP_REDUCE_L1:
+	case EIA_OP_REDUCE_L2: case EIA_OP_REDUCE_SUM_SQUARE: case EIA_OP_REDUCE_LOG_SUM:
+	case EIA_OP_REDUCE_LOG_SUM_EXP:
+		return reduce(cu, q, op, attr, in, out);
 	case EIA_OP_GATHER:
 		return gather(cu, q, attr, in, out);
+	case EIA_OP_CAST:
+		return cast(cu, q, in, out);
+	case EIA_OP_CLIP:
+		return clip(cu, q, in, out);
+	case EIA_OP_EQUAL: case EIA_OP_LESS: case EIA_OP_GREATER: case EIA_OP_LESS_OR_EQUAL:
+	case EIA_OP_GREATER_OR_EQUAL: case EIA_OP_AND: case EIA_OP_OR: case EIA_OP_XOR:
+		return compare(cu, q, op, in, out);
+	case EIA_OP_NOT:
+		return logic_not(cu, q, in, out);
 	}
 	gpud_err("cuda: operator %s is not implemented on the CUDA backend", eia_op_name(op));
 	return -EOPNOTSUPP;

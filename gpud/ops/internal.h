@@ -43,13 +43,22 @@ DECLARE_OP(binary);
 DECLARE_OP(unary);
 DECLARE_OP(softmax);
 DECLARE_OP(layernorm);
-DECLARE_OP(reduce_mean);
+DECLARE_OP(reduce);
 DECLARE_OP(transpose);
 DECLARE_OP(gather);
 DECLARE_OP(where);
 DECLARE_OP(concat);
 DECLARE_OP(split);
 DECLARE_OP(slice);
+DECLARE_OP(cast);
+DECLARE_OP(clip);
+DECLARE_OP(compare);
+DECLARE_OP(logic_not);
+DECLARE_OP(conv3d);
+DECLARE_OP(arg);
+DECLARE_OP(cumsum);
+DECLARE_OP(tile);
+DECLARE_OP(pool3d);
 
 /* tensor.c */
 /* Known dtype, rank and dims, byte size within int64_t; stores the size. */
@@ -153,6 +162,10 @@ struct win_axis {
 int win_setup(const int64_t *kernel, const int64_t *strides,
 	      const int64_t *dilations, const int64_t *pads, uint32_t auto_pad,
 	      bool ceil_mode, const int64_t *in, struct win_axis *w);
+/* The same over @n spatial axes; pads are the @n begins, then the ends. */
+int win_setup_n(int n, const int64_t *kernel, const int64_t *strides,
+		const int64_t *dilations, const int64_t *pads, uint32_t auto_pad,
+		bool ceil_mode, const int64_t *in, struct win_axis *w);
 /* Taps [*lo, *hi) of output @o's window landing in [lo_bound, hi_bound). */
 void win_taps(const struct win_axis *w, int64_t o, int64_t lo_bound,
 	      int64_t hi_bound, int64_t *lo, int64_t *hi);

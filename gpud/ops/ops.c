@@ -20,6 +20,13 @@ _Static_assert(sizeof(struct eia_reduce_attr) == 80, "reduce attr layout");
 _Static_assert(sizeof(struct eia_transpose_attr) == 72, "perm attr layout");
 _Static_assert(sizeof(struct eia_split_attr) == 528, "split attr layout");
 _Static_assert(sizeof(struct eia_slice_attr) == 264, "slice attr layout");
+_Static_assert(sizeof(struct eia_cast_attr) == 8, "cast attr layout");
+_Static_assert(sizeof(struct eia_activation_attr) == 8, "act attr layout");
+_Static_assert(sizeof(struct eia_conv3d_attr) == 136, "conv3d attr layout");
+_Static_assert(sizeof(struct eia_arg_attr) == 16, "arg attr layout");
+_Static_assert(sizeof(struct eia_cumsum_attr) == 16, "cumsum attr layout");
+_Static_assert(sizeof(struct eia_tile_attr) == 64, "tile attr layout");
+_Static_assert(sizeof(struct eia_pool3d_attr) == 136, "pool3d attr layout");
 
 struct op_def {
 	const char *name;
@@ -39,6 +46,11 @@ struct op_def {
 
 #define BINARY(code, nm) OP(code, nm, 0, 2, 2, 1, 1, true, binary)
 #define UNARY(code, nm) OP(code, nm, 0, 1, 1, 1, 1, true, unary)
+#define ACTIVATION(code, nm) \
+	OP(code, nm, sizeof(struct eia_activation_attr), 1, 1, 1, 1, true, unary)
+#define COMPARE(code, nm) OP(code, nm, 0, 2, 2, 1, 1, true, compare)
+#define REDUCE(code, nm) \
+	OP(code, nm, sizeof(struct eia_reduce_attr), 1, 1, 1, 1, false, reduce)
 
 static const struct op_def op_table[] = {
 	OP(EIA_OP_GEMM, "Gemm", sizeof(struct eia_gemm_attr), 2, 3, 1, 1,
@@ -69,8 +81,7 @@ static const struct op_def op_table[] = {
 	   false, softmax),
 	OP(EIA_OP_LAYERNORM, "LayerNormalization",
 	   sizeof(struct eia_layernorm_attr), 2, 3, 1, 1, false, layernorm),
-	OP(EIA_OP_REDUCE_MEAN, "ReduceMean", sizeof(struct eia_reduce_attr), 1,
-	   1, 1, 1, false, reduce_mean),
+	REDUCE(EIA_OP_REDUCE_MEAN, "ReduceMean"),
 	OP(EIA_OP_TRANSPOSE, "Transpose", sizeof(struct eia_transpose_attr), 1,
 	   1, 1, 1, false, transpose),
 	OP(EIA_OP_GATHER, "Gather", sizeof(struct eia_axis_attr), 2, 2, 1, 1,
@@ -82,6 +93,59 @@ static const struct op_def op_table[] = {
 	   EIA_OP_MAX_IO, false, split),
 	OP(EIA_OP_SLICE, "Slice", sizeof(struct eia_slice_attr), 1, 1, 1, 1,
 	   false, slice),
+	OP(EIA_OP_CAST, "Cast", sizeof(struct eia_cast_attr), 1, 1, 1, 1, true,
+	   cast),
+	OP(EIA_OP_CLIP, "Clip", 0, 3, 3, 1, 1, true, clip),
+	COMPARE(EIA_OP_EQUAL, "Equal"),
+	COMPARE(EIA_OP_LESS, "Less"),
+	COMPARE(EIA_OP_GREATER, "Greater"),
+	COMPARE(EIA_OP_LESS_OR_EQUAL, "LessOrEqual"),
+	COMPARE(EIA_OP_GREATER_OR_EQUAL, "GreaterOrEqual"),
+	OP(EIA_OP_NOT, "Not", 0, 1, 1, 1, 1, true, logic_not),
+	COMPARE(EIA_OP_AND, "And"),
+	COMPARE(EIA_OP_OR, "Or"),
+	COMPARE(EIA_OP_XOR, "Xor"),
+	OP(EIA_OP_LOG_SOFTMAX, "LogSoftmax", sizeof(struct eia_axis_attr), 1, 1,
+	   1, 1, false, softmax),
+	REDUCE(EIA_OP_REDUCE_SUM, "ReduceSum"),
+	REDUCE(EIA_OP_REDUCE_MAX, "ReduceMax"),
+	REDUCE(EIA_OP_REDUCE_MIN, "ReduceMin"),
+	REDUCE(EIA_OP_REDUCE_PROD, "ReduceProd"),
+	REDUCE(EIA_OP_REDUCE_L1, "ReduceL1"),
+	REDUCE(EIA_OP_REDUCE_L2, "ReduceL2"),
+	REDUCE(EIA_OP_REDUCE_SUM_SQUARE, "ReduceSumSquare"),
+	REDUCE(EIA_OP_REDUCE_LOG_SUM, "ReduceLogSum"),
+	REDUCE(EIA_OP_REDUCE_LOG_SUM_EXP, "ReduceLogSumExp"),
+	UNARY(EIA_OP_NEG, "Neg"),
+	UNARY(EIA_OP_ABS, "Abs"),
+	UNARY(EIA_OP_RECIPROCAL, "Reciprocal"),
+	UNARY(EIA_OP_LOG, "Log"),
+	UNARY(EIA_OP_SIN, "Sin"),
+	UNARY(EIA_OP_COS, "Cos"),
+	UNARY(EIA_OP_FLOOR, "Floor"),
+	UNARY(EIA_OP_CEIL, "Ceil"),
+	UNARY(EIA_OP_SIGN, "Sign"),
+	BINARY(EIA_OP_MIN, "Min"),
+	BINARY(EIA_OP_MAX, "Max"),
+	ACTIVATION(EIA_OP_LEAKY_RELU, "LeakyRelu"),
+	ACTIVATION(EIA_OP_HARD_SIGMOID, "HardSigmoid"),
+	UNARY(EIA_OP_HARD_SWISH, "HardSwish"),
+	ACTIVATION(EIA_OP_ELU, "Elu"),
+	UNARY(EIA_OP_SOFTPLUS, "Softplus"),
+	OP(EIA_OP_CONV3D, "Conv", sizeof(struct eia_conv3d_attr), 2, 3, 1, 1,
+	   false, conv3d),
+	OP(EIA_OP_ARGMAX, "ArgMax", sizeof(struct eia_arg_attr), 1, 1, 1, 1,
+	   false, arg),
+	OP(EIA_OP_ARGMIN, "ArgMin", sizeof(struct eia_arg_attr), 1, 1, 1, 1,
+	   false, arg),
+	OP(EIA_OP_CUMSUM, "CumSum", sizeof(struct eia_cumsum_attr), 1, 1, 1, 1,
+	   false, cumsum),
+	OP(EIA_OP_TILE, "Tile", sizeof(struct eia_tile_attr), 1, 1, 1, 1, false,
+	   tile),
+	OP(EIA_OP_MAXPOOL3D, "MaxPool", sizeof(struct eia_pool3d_attr), 1, 1, 1,
+	   1, false, pool3d),
+	OP(EIA_OP_AVGPOOL3D, "AveragePool", sizeof(struct eia_pool3d_attr), 1, 1,
+	   1, 1, false, pool3d),
 };
 
 static const struct op_def *lookup(uint32_t op)
@@ -96,6 +160,13 @@ const char *eia_op_name(uint32_t op)
 	const struct op_def *def = lookup(op);
 
 	return def ? def->name : NULL;
+}
+
+bool eia_op_in_place(uint32_t op)
+{
+	const struct op_def *def = lookup(op);
+
+	return def && def->in_place;
 }
 
 static int check_call(const struct op_def *def, const struct op_call *c,
@@ -258,6 +329,15 @@ int eia_op_conv2d(struct eia_pool *pool, const struct eia_conv2d_attr *attr,
 	return run1(pool, EIA_OP_CONV2D, attr, sizeof(*attr), in, 3, y);
 }
 
+int eia_op_conv3d(struct eia_pool *pool, const struct eia_conv3d_attr *attr,
+		  const struct eia_tensor *x, const struct eia_tensor *w,
+		  const struct eia_tensor *b, const struct eia_tensor *y)
+{
+	const struct eia_tensor *in[] = { x, w, b };
+
+	return run1(pool, EIA_OP_CONV3D, attr, sizeof(*attr), in, 3, y);
+}
+
 int eia_op_maxpool2d(struct eia_pool *pool, const struct eia_pool2d_attr *attr,
 		     const struct eia_tensor *x, const struct eia_tensor *y)
 {
@@ -268,6 +348,15 @@ int eia_op_avgpool2d(struct eia_pool *pool, const struct eia_pool2d_attr *attr,
 		     const struct eia_tensor *x, const struct eia_tensor *y)
 {
 	return run1(pool, EIA_OP_AVGPOOL2D, attr, sizeof(*attr), &x, 1, y);
+}
+
+int eia_op_pool3d(struct eia_pool *pool, uint32_t op,
+		  const struct eia_pool3d_attr *attr, const struct eia_tensor *x,
+		  const struct eia_tensor *y)
+{
+	if (op != EIA_OP_MAXPOOL3D && op != EIA_OP_AVGPOOL3D)
+		return -EINVAL;
+	return run1(pool, op, attr, sizeof(*attr), &x, 1, y);
 }
 
 int eia_op_global_avgpool(struct eia_pool *pool, const struct eia_tensor *x,
@@ -281,7 +370,8 @@ int eia_op_binary(struct eia_pool *pool, uint32_t op, const struct eia_tensor *a
 {
 	const struct eia_tensor *in[] = { a, b };
 
-	if (op < EIA_OP_ADD || op > EIA_OP_POW)
+	if ((op < EIA_OP_ADD || op > EIA_OP_POW) && op != EIA_OP_MIN &&
+	    op != EIA_OP_MAX)
 		return -EINVAL;
 	return run1(pool, op, NULL, 0, in, 2, c);
 }
@@ -289,9 +379,22 @@ int eia_op_binary(struct eia_pool *pool, uint32_t op, const struct eia_tensor *a
 int eia_op_unary(struct eia_pool *pool, uint32_t op, const struct eia_tensor *x,
 		 const struct eia_tensor *y)
 {
-	if (op < EIA_OP_RELU || op > EIA_OP_SQRT || op == EIA_OP_GELU)
+	const struct op_def *def = lookup(op);
+
+	/* The unary operators without attributes. */
+	if (!def || def->infer != unary_infer || def->attr_size)
 		return -EINVAL;
 	return run1(pool, op, NULL, 0, &x, 1, y);
+}
+
+int eia_op_activation(struct eia_pool *pool, uint32_t op,
+		      const struct eia_activation_attr *attr,
+		      const struct eia_tensor *x, const struct eia_tensor *y)
+{
+	if (op != EIA_OP_LEAKY_RELU && op != EIA_OP_HARD_SIGMOID &&
+	    op != EIA_OP_ELU)
+		return -EINVAL;
+	return run1(pool, op, attr, sizeof(*attr), &x, 1, y);
 }
 
 int eia_op_gelu(struct eia_pool *pool, const struct eia_gelu_attr *attr,
@@ -304,6 +407,12 @@ int eia_op_softmax(struct eia_pool *pool, const struct eia_axis_attr *attr,
 		   const struct eia_tensor *x, const struct eia_tensor *y)
 {
 	return run1(pool, EIA_OP_SOFTMAX, attr, sizeof(*attr), &x, 1, y);
+}
+
+int eia_op_log_softmax(struct eia_pool *pool, const struct eia_axis_attr *attr,
+		       const struct eia_tensor *x, const struct eia_tensor *y)
+{
+	return run1(pool, EIA_OP_LOG_SOFTMAX, attr, sizeof(*attr), &x, 1, y);
 }
 
 int eia_op_layernorm(struct eia_pool *pool,
@@ -321,6 +430,16 @@ int eia_op_reduce_mean(struct eia_pool *pool,
 		       const struct eia_tensor *x, const struct eia_tensor *y)
 {
 	return run1(pool, EIA_OP_REDUCE_MEAN, attr, sizeof(*attr), &x, 1, y);
+}
+
+int eia_op_reduce(struct eia_pool *pool, uint32_t op,
+		  const struct eia_reduce_attr *attr, const struct eia_tensor *x,
+		  const struct eia_tensor *y)
+{
+	if (op != EIA_OP_REDUCE_MEAN &&
+	    (op < EIA_OP_REDUCE_SUM || op > EIA_OP_REDUCE_LOG_SUM_EXP))
+		return -EINVAL;
+	return run1(pool, op, attr, sizeof(*attr), &x, 1, y);
 }
 
 int eia_op_transpose(struct eia_pool *pool,
@@ -368,4 +487,57 @@ int eia_op_slice(struct eia_pool *pool, const struct eia_slice_attr *attr,
 		 const struct eia_tensor *x, const struct eia_tensor *y)
 {
 	return run1(pool, EIA_OP_SLICE, attr, sizeof(*attr), &x, 1, y);
+}
+
+int eia_op_cast(struct eia_pool *pool, const struct eia_cast_attr *attr,
+		const struct eia_tensor *x, const struct eia_tensor *y)
+{
+	return run1(pool, EIA_OP_CAST, attr, sizeof(*attr), &x, 1, y);
+}
+
+int eia_op_compare(struct eia_pool *pool, uint32_t op,
+		   const struct eia_tensor *a, const struct eia_tensor *b,
+		   const struct eia_tensor *c)
+{
+	const struct eia_tensor *in[] = { a, b };
+
+	if ((op < EIA_OP_EQUAL || op > EIA_OP_XOR) || op == EIA_OP_NOT)
+		return -EINVAL;
+	return run1(pool, op, NULL, 0, in, 2, c);
+}
+
+int eia_op_not(struct eia_pool *pool, const struct eia_tensor *x,
+	       const struct eia_tensor *y)
+{
+	return run1(pool, EIA_OP_NOT, NULL, 0, &x, 1, y);
+}
+
+int eia_op_clip(struct eia_pool *pool, const struct eia_tensor *x,
+		const struct eia_tensor *min, const struct eia_tensor *max,
+		const struct eia_tensor *y)
+{
+	const struct eia_tensor *in[] = { x, min, max };
+
+	return run1(pool, EIA_OP_CLIP, NULL, 0, in, 3, y);
+}
+
+int eia_op_arg(struct eia_pool *pool, uint32_t op,
+	       const struct eia_arg_attr *attr, const struct eia_tensor *x,
+	       const struct eia_tensor *y)
+{
+	if (op != EIA_OP_ARGMAX && op != EIA_OP_ARGMIN)
+		return -EINVAL;
+	return run1(pool, op, attr, sizeof(*attr), &x, 1, y);
+}
+
+int eia_op_cumsum(struct eia_pool *pool, const struct eia_cumsum_attr *attr,
+		  const struct eia_tensor *x, const struct eia_tensor *y)
+{
+	return run1(pool, EIA_OP_CUMSUM, attr, sizeof(*attr), &x, 1, y);
+}
+
+int eia_op_tile(struct eia_pool *pool, const struct eia_tile_attr *attr,
+		const struct eia_tensor *x, const struct eia_tensor *y)
+{
+	return run1(pool, EIA_OP_TILE, attr, sizeof(*attr), &x, 1, y);
 }

@@ -16,6 +16,7 @@
 #ifndef EIA_OPS_H
 #define EIA_OPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,13 @@ size_t eia_dtype_size(uint32_t dtype);
 
 /* The operator's ONNX name, or NULL for an unknown code. */
 const char *eia_op_name(uint32_t op);
+
+/*
+ * Whether @op may write an output over an input with the same data
+ * pointer, dtype and shape (the elementwise operators); false for an
+ * unknown code.
+ */
+bool eia_op_in_place(uint32_t op);
 
 /*
  * Check a tensor view: known dtype, rank, dimensions, element count and byte
@@ -85,22 +93,38 @@ int eia_op_matmul(struct eia_pool *pool, const struct eia_tensor *a,
 int eia_op_conv2d(struct eia_pool *pool, const struct eia_conv2d_attr *attr,
 		  const struct eia_tensor *x, const struct eia_tensor *w,
 		  const struct eia_tensor *b, const struct eia_tensor *y);
+int eia_op_conv3d(struct eia_pool *pool, const struct eia_conv3d_attr *attr,
+		  const struct eia_tensor *x, const struct eia_tensor *w,
+		  const struct eia_tensor *b, const struct eia_tensor *y);
 int eia_op_maxpool2d(struct eia_pool *pool, const struct eia_pool2d_attr *attr,
 		     const struct eia_tensor *x, const struct eia_tensor *y);
 int eia_op_avgpool2d(struct eia_pool *pool, const struct eia_pool2d_attr *attr,
 		     const struct eia_tensor *x, const struct eia_tensor *y);
+/* @op: EIA_OP_MAXPOOL3D or EIA_OP_AVGPOOL3D. */
+int eia_op_pool3d(struct eia_pool *pool, uint32_t op,
+		  const struct eia_pool3d_attr *attr, const struct eia_tensor *x,
+		  const struct eia_tensor *y);
 int eia_op_global_avgpool(struct eia_pool *pool, const struct eia_tensor *x,
 			  const struct eia_tensor *y);
-/* @op: EIA_OP_ADD, _SUB, _MUL, _DIV or _POW. */
+/* @op: EIA_OP_ADD, _SUB, _MUL, _DIV, _POW, _MIN or _MAX. */
 int eia_op_binary(struct eia_pool *pool, uint32_t op, const struct eia_tensor *a,
 		  const struct eia_tensor *b, const struct eia_tensor *c);
-/* @op: EIA_OP_RELU, _ERF, _TANH, _SIGMOID, _EXP or _SQRT. */
+/*
+ * @op: a unary operator without attributes (EIA_OP_RELU, _ERF, _TANH,
+ * _SIGMOID, _EXP, _SQRT, _NEG, _ABS, ..., _HARD_SWISH, _SOFTPLUS).
+ */
 int eia_op_unary(struct eia_pool *pool, uint32_t op, const struct eia_tensor *x,
 		 const struct eia_tensor *y);
+/* @op: EIA_OP_LEAKY_RELU, _HARD_SIGMOID or _ELU. */
+int eia_op_activation(struct eia_pool *pool, uint32_t op,
+		      const struct eia_activation_attr *attr,
+		      const struct eia_tensor *x, const struct eia_tensor *y);
 int eia_op_gelu(struct eia_pool *pool, const struct eia_gelu_attr *attr,
 		const struct eia_tensor *x, const struct eia_tensor *y);
 int eia_op_softmax(struct eia_pool *pool, const struct eia_axis_attr *attr,
 		   const struct eia_tensor *x, const struct eia_tensor *y);
+int eia_op_log_softmax(struct eia_pool *pool, const struct eia_axis_attr *attr,
+		       const struct eia_tensor *x, const struct eia_tensor *y);
 int eia_op_layernorm(struct eia_pool *pool,
 		     const struct eia_layernorm_attr *attr,
 		     const struct eia_tensor *x, const struct eia_tensor *scale,
@@ -108,6 +132,10 @@ int eia_op_layernorm(struct eia_pool *pool,
 int eia_op_reduce_mean(struct eia_pool *pool,
 		       const struct eia_reduce_attr *attr,
 		       const struct eia_tensor *x, const struct eia_tensor *y);
+/* @op: EIA_OP_REDUCE_MEAN or EIA_OP_REDUCE_SUM .. _REDUCE_LOG_SUM_EXP. */
+int eia_op_reduce(struct eia_pool *pool, uint32_t op,
+		  const struct eia_reduce_attr *attr, const struct eia_tensor *x,
+		  const struct eia_tensor *y);
 int eia_op_transpose(struct eia_pool *pool,
 		     const struct eia_transpose_attr *attr,
 		     const struct eia_tensor *x, const struct eia_tensor *y);
@@ -125,5 +153,27 @@ int eia_op_split(struct eia_pool *pool, const struct eia_split_attr *attr,
 		 unsigned int n_out);
 int eia_op_slice(struct eia_pool *pool, const struct eia_slice_attr *attr,
 		 const struct eia_tensor *x, const struct eia_tensor *y);
+int eia_op_cast(struct eia_pool *pool, const struct eia_cast_attr *attr,
+		const struct eia_tensor *x, const struct eia_tensor *y);
+/* @op: EIA_OP_ARGMAX or EIA_OP_ARGMIN. */
+int eia_op_arg(struct eia_pool *pool, uint32_t op,
+	       const struct eia_arg_attr *attr, const struct eia_tensor *x,
+	       const struct eia_tensor *y);
+int eia_op_cumsum(struct eia_pool *pool, const struct eia_cumsum_attr *attr,
+		  const struct eia_tensor *x, const struct eia_tensor *y);
+int eia_op_tile(struct eia_pool *pool, const struct eia_tile_attr *attr,
+		const struct eia_tensor *x, const struct eia_tensor *y);
+/*
+ * @op: EIA_OP_EQUAL, _LESS, _GREATER, _LESS_OR_EQUAL, _GREATER_OR_EQUAL,
+ * _AND, _OR or _XOR.
+ */
+int eia_op_compare(struct eia_pool *pool, uint32_t op,
+		   const struct eia_tensor *a, const struct eia_tensor *b,
+		   const struct eia_tensor *c);
+int eia_op_not(struct eia_pool *pool, const struct eia_tensor *x,
+	       const struct eia_tensor *y);
+int eia_op_clip(struct eia_pool *pool, const struct eia_tensor *x,
+		const struct eia_tensor *min, const struct eia_tensor *max,
+		const struct eia_tensor *y);
 
 #endif

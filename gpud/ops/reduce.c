@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * ReduceMean (opset 18 semantics; opset 13's axes attribute maps onto it).
- * Each output element sums its reduced sub-tensor in double, walking it with
- * the strided iterator so that contiguous reduced dimensions form long runs.
+ * The reductions (opset 18 semantics; opset 13's axes attribute maps onto
+ * them): ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd,
+ * ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum and ReduceLogSumExp.
+ * Each output element accumulates its reduced sub-tensor, walking it with
+ * the strided iterator so that contiguous reduced dimensions form long
+ * runs: floats in double, integers in 64 bits (wrapping, as numpy's
+ * integer sums do).
  */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "f16.h"
@@ -47,13 +52,30 @@ static int reduce_plan(const struct eia_reduce_attr *attr,
 	return 0;
 }
 
-int reduce_mean_infer(const struct op_call *c, struct eia_tensor *out)
+/* Reductions that also take I64 and I32 (the others are float only). */
+static bool reduce_takes_int(uint32_t op)
+{
+	switch (op) {
+	case EIA_OP_REDUCE_SUM:
+	case EIA_OP_REDUCE_MAX:
+	case EIA_OP_REDUCE_MIN:
+	case EIA_OP_REDUCE_PROD:
+	case EIA_OP_REDUCE_L1:
+	case EIA_OP_REDUCE_SUM_SQUARE:
+		return true;
+	}
+	return false;
+}
+
+int reduce_infer(const struct op_call *c, struct eia_tensor *out)
 {
 	const struct eia_tensor *x = &c->in[0];
 	struct reduce_plan p;
 	int ret;
 
-	if (!is_float_dtype(x->dtype))
+	if (!is_float_dtype(x->dtype) &&
+	    (!reduce_takes_int(c->op) ||
+	     (x->dtype != EIA_DTYPE_I64 && x->dtype != EIA_DTYPE_I32)))
 		return -EINVAL;
 	ret = reduce_plan(c->attr, x, &p);
 	if (ret)
@@ -65,7 +87,7 @@ int reduce_mean_infer(const struct op_call *c, struct eia_tensor *out)
 struct reduce_job {
 	const void *x;
 	void *y;
-	uint32_t dtype;
+	uint32_t op, dtype;
 	/* Kept dims (output order) and the reduced sub-tensor's walk. */
 	uint32_t kndim;
 	int64_t kdims[EIA_MAX_DIMS], kstrides[EIA_MAX_DIMS];
@@ -73,22 +95,166 @@ struct reduce_job {
 	int64_t count;
 };
 
-struct sum_ctx {
+/*
+ * One output element's accumulator. @op is the job's, except in the first
+ * pass of ReduceLogSumExp, which finds the maximum (@max) first.
+ */
+struct acc {
 	const struct reduce_job *j;
+	uint32_t op;
 	int64_t base;
-	double sum;
+	double d, max;
+	uint64_t u;	/* integer sums and products, wrapping */
+	int64_t i;	/* integer maximum or minimum */
 };
 
-static void sum_span(void *arg, const int64_t *offs, int64_t n,
+static void float_span(struct acc *a, int64_t o, int64_t n, int64_t s)
+{
+	const struct reduce_job *j = a->j;
+
+	for (int64_t k = 0; k < n; k++) {
+		double v = load_f(j->x, j->dtype, o + k * s);
+
+		switch (a->op) {
+		case EIA_OP_REDUCE_MAX:
+			/* NaN wins, and stays: numpy's max. */
+			if (v > a->d || v != v)
+				a->d = v;
+			break;
+		case EIA_OP_REDUCE_MIN:
+			if (v < a->d || v != v)
+				a->d = v;
+			break;
+		case EIA_OP_REDUCE_PROD:
+			a->d *= v;
+			break;
+		case EIA_OP_REDUCE_L1:
+			a->d += fabs(v);
+			break;
+		case EIA_OP_REDUCE_L2:
+		case EIA_OP_REDUCE_SUM_SQUARE:
+			a->d += v * v;
+			break;
+		case EIA_OP_REDUCE_LOG_SUM_EXP:
+			a->d += exp(v - a->max);
+			break;
+		default:	/* Mean, Sum, LogSum */
+			a->d += v;
+		}
+	}
+}
+
+static int64_t load_int(const struct reduce_job *j, int64_t i)
+{
+	return j->dtype == EIA_DTYPE_I64 ? ((const int64_t *)j->x)[i] :
+					   ((const int32_t *)j->x)[i];
+}
+
+static void int_span(struct acc *a, int64_t o, int64_t n, int64_t s)
+{
+	const struct reduce_job *j = a->j;
+
+	for (int64_t k = 0; k < n; k++) {
+		int64_t v = load_int(j, o + k * s);
+
+		switch (a->op) {
+		case EIA_OP_REDUCE_MAX:
+			a->i = v > a->i ? v : a->i;
+			break;
+		case EIA_OP_REDUCE_MIN:
+			a->i = v < a->i ? v : a->i;
+			break;
+		case EIA_OP_REDUCE_PROD:
+			a->u *= (uint64_t)v;
+			break;
+		case EIA_OP_REDUCE_L1:
+			a->u += v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+			break;
+		case EIA_OP_REDUCE_SUM_SQUARE:
+			a->u += (uint64_t)v * (uint64_t)v;
+			break;
+		default:	/* Sum */
+			a->u += (uint64_t)v;
+		}
+	}
+}
+
+static void acc_span(void *arg, const int64_t *offs, int64_t n,
 		     const int64_t *st)
 {
-	struct sum_ctx *s = arg;
-	const struct reduce_job *j = s->j;
-	double sum = 0.0;
+	struct acc *a = arg;
 
-	for (int64_t i = 0; i < n; i++)
-		sum += load_f(j->x, j->dtype, s->base + offs[0] + i * st[0]);
-	s->sum += sum;
+	if (is_float_dtype(a->j->dtype))
+		float_span(a, a->base + offs[0], n, st[0]);
+	else
+		int_span(a, a->base + offs[0], n, st[0]);
+}
+
+/* The value of a reduction over nothing, where the accumulation starts. */
+static void acc_start(struct acc *a, uint32_t op)
+{
+	bool i64 = a->j->dtype == EIA_DTYPE_I64;
+
+	a->op = op;
+	a->d = 0.0;
+	a->u = 0;
+	switch (op) {
+	case EIA_OP_REDUCE_MAX:
+		a->d = -INFINITY;
+		a->i = i64 ? INT64_MIN : INT32_MIN;
+		break;
+	case EIA_OP_REDUCE_MIN:
+		a->d = INFINITY;
+		a->i = i64 ? INT64_MAX : INT32_MAX;
+		break;
+	case EIA_OP_REDUCE_PROD:
+		a->d = 1.0;
+		a->u = 1;
+		break;
+	}
+}
+
+static double float_result(const struct acc *a, int64_t count)
+{
+	switch (a->op) {
+	case EIA_OP_REDUCE_MEAN:
+		return a->d / (double)count;	/* 0 / 0: NaN, numpy's mean */
+	case EIA_OP_REDUCE_L2:
+		return sqrt(a->d);
+	case EIA_OP_REDUCE_LOG_SUM:
+		return log(a->d);
+	case EIA_OP_REDUCE_LOG_SUM_EXP:
+		/* An infinite or NaN maximum (or none: -inf) is the result. */
+		return isfinite(a->max) ? a->max + log(a->d) : a->max;
+	}
+	return a->d;
+}
+
+static void reduce_one(const struct reduce_job *j, int64_t o, int64_t base)
+{
+	struct acc a = { .j = j, .base = base };
+
+	if (j->op == EIA_OP_REDUCE_LOG_SUM_EXP) {
+		acc_start(&a, EIA_OP_REDUCE_MAX);
+		nd_iter_range(&j->red, 0, j->count, acc_span, &a);
+		a.max = a.d;
+	}
+	acc_start(&a, j->op);
+	if (j->op != EIA_OP_REDUCE_LOG_SUM_EXP || isfinite(a.max))
+		nd_iter_range(&j->red, 0, j->count, acc_span, &a);
+	switch (j->dtype) {
+	case EIA_DTYPE_I64:
+		((int64_t *)j->y)[o] = j->op == EIA_OP_REDUCE_MAX ||
+				       j->op == EIA_OP_REDUCE_MIN ? a.i : (int64_t)a.u;
+		break;
+	case EIA_DTYPE_I32:
+		((int32_t *)j->y)[o] = j->op == EIA_OP_REDUCE_MAX ||
+				       j->op == EIA_OP_REDUCE_MIN ?
+				       (int32_t)a.i : (int32_t)(uint32_t)a.u;
+		break;
+	default:
+		store_f(j->y, j->dtype, o, (float)float_result(&a, j->count));
+	}
 }
 
 static int reduce_range(void *arg, int64_t begin, int64_t end,
@@ -98,25 +264,22 @@ static int reduce_range(void *arg, int64_t begin, int64_t end,
 
 	(void)worker;
 	for (int64_t o = begin; o < end; o++) {
-		struct sum_ctx s = { .j = j };
-		int64_t rest = o;
+		int64_t base = 0, rest = o;
 
 		for (uint32_t i = j->kndim; i-- > 0;) {
-			s.base += rest % j->kdims[i] * j->kstrides[i];
+			base += rest % j->kdims[i] * j->kstrides[i];
 			rest /= j->kdims[i];
 		}
-		nd_iter_range(&j->red, 0, j->count, sum_span, &s);
-		/* An empty reduction is 0 / 0: NaN, as numpy's mean gives. */
-		store_f(j->y, j->dtype, o, (float)(s.sum / (double)j->count));
+		reduce_one(j, o, base);
 	}
 	return 0;
 }
 
-int reduce_mean_exec(struct eia_pool *pool, const struct op_call *c)
+int reduce_exec(struct eia_pool *pool, const struct op_call *c)
 {
 	const struct eia_tensor *x = &c->in[0], *y = &c->out[0];
 	struct reduce_job j = {
-		.x = x->data, .y = y->data, .dtype = x->dtype,
+		.x = x->data, .y = y->data, .op = c->op, .dtype = x->dtype,
 	};
 	int64_t strides[EIA_MAX_DIMS], rdims[EIA_MAX_DIMS];
 	int64_t rstrides[1][EIA_MAX_DIMS];

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Data movement: Transpose, Gather, Concat, Split and Slice, for every dtype.
- * Transpose and Slice are strided copies; Gather, Concat and Split move
- * contiguous blocks of the dimensions after their axis.
+ * Data movement: Transpose, Gather, Concat, Split, Slice and Tile, for every
+ * dtype. Transpose and Slice are strided copies; Gather, Concat and Split
+ * move contiguous blocks of the dimensions after their axis; Tile repeats
+ * rows of X.
  */
 #include <errno.h>
 #include <string.h>
@@ -392,4 +393,86 @@ int slice_exec(struct eia_pool *pool, const struct op_call *c)
 	return strided_copy(pool, esize, x->ndim, dims,
 			    (const char *)x->data + base * (int64_t)esize, st,
 			    y->data);
+}
+
+/* Tile */
+
+static int tile_dims(const struct eia_tile_attr *attr,
+		     const struct eia_tensor *x, int64_t *dims)
+{
+	if (!all_zero(&attr->repeats[x->ndim], EIA_MAX_DIMS - x->ndim))
+		return -EINVAL;
+	for (uint32_t i = 0; i < x->ndim; i++)
+		if (attr->repeats[i] < 0 ||
+		    __builtin_mul_overflow(x->dims[i], attr->repeats[i], &dims[i]))
+			return -EINVAL;
+	return 0;
+}
+
+int tile_infer(const struct op_call *c, struct eia_tensor *out)
+{
+	const struct eia_tensor *x = &c->in[0];
+	int64_t dims[EIA_MAX_DIMS];
+	int ret;
+
+	ret = tile_dims(c->attr, x, dims);
+	if (ret)
+		return ret;
+	set_shape(out, x->dtype, x->ndim, dims);
+	return 0;
+}
+
+struct tile_job {
+	const char *x;
+	char *y;
+	size_t esize;
+	uint32_t ndim;
+	const int64_t *in, *out;	/* X's dims, Y's */
+};
+
+/*
+ * Output rows (all dims but the last) numbered in order: each is X's row
+ * at the coordinates modulo X's dims, repeated along the last dim.
+ */
+static int tile_range(void *arg, int64_t begin, int64_t end,
+		      unsigned int worker)
+{
+	const struct tile_job *j = arg;
+	uint32_t last = j->ndim - 1;
+	size_t row = (size_t)j->in[last] * j->esize;
+
+	(void)worker;
+	for (int64_t r = begin; r < end; r++) {
+		int64_t rest = r, src = 0, stride = 1;
+		char *dst = j->y + (size_t)(r * j->out[last]) * j->esize;
+
+		for (uint32_t i = last; i-- > 0;) {
+			src += rest % j->out[i] % j->in[i] * stride;
+			rest /= j->out[i];
+			stride *= j->in[i];
+		}
+		for (int64_t k = 0; k < j->out[last]; k += j->in[last])
+			memcpy(dst + (size_t)k * j->esize,
+			       j->x + (size_t)(src * j->in[last]) * j->esize, row);
+	}
+	return 0;
+}
+
+int tile_exec(struct eia_pool *pool, const struct op_call *c)
+{
+	const struct eia_tensor *x = &c->in[0], *y = &c->out[0];
+	struct tile_job j = {
+		.x = x->data, .y = y->data, .esize = eia_dtype_size(x->dtype),
+		.ndim = x->ndim, .in = x->dims, .out = y->dims,
+	};
+
+	if (!tensor_count(y))
+		return 0;
+	if (!x->ndim) {		/* a scalar: nothing to repeat */
+		memcpy(y->data, x->data, j.esize);
+		return 0;
+	}
+	return pool_for(pool, tensor_count(y) / y->dims[x->ndim - 1],
+			1 + (1 << 16) / ((int64_t)j.esize * y->dims[x->ndim - 1]),
+			tile_range, &j);
 }

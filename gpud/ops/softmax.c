@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Softmax (opset 13: along one axis) with the row maximum subtracted before
- * exp() so that large inputs do not overflow.
+ * Softmax and LogSoftmax (opset 13: along one axis) with the row maximum
+ * subtracted before exp() so that large inputs do not overflow.
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 
 #include "f16.h"
 #include "internal.h"
@@ -13,6 +14,7 @@ struct softmax_job {
 	const void *x;
 	void *y;
 	uint32_t dtype;
+	bool log;		/* LogSoftmax */
 	int64_t len, inner;	/* axis length; elements after the axis */
 };
 
@@ -38,6 +40,20 @@ static void row_softmax(const struct softmax_job *j, int64_t base)
 	double sum = 0.0;
 	float inv;
 
+	if (j->log) {
+		float lse;
+
+		/* x - max - log(sum(exp(x - max))) */
+		for (int64_t i = 0; i < j->len; i++)
+			sum += expf(load_f(j->x, j->dtype, base + i * j->inner) - max);
+		lse = (float)log(sum);
+		for (int64_t i = 0; i < j->len; i++) {
+			int64_t k = base + i * j->inner;
+
+			store_f(j->y, j->dtype, k, load_f(j->x, j->dtype, k) - max - lse);
+		}
+		return;
+	}
 	if (j->dtype == EIA_DTYPE_F32) {
 		const float *x = j->x;
 		float *y = j->y;
@@ -94,6 +110,7 @@ int softmax_exec(struct eia_pool *pool, const struct op_call *c)
 	const struct eia_tensor *x = &c->in[0];
 	struct softmax_job j = {
 		.x = x->data, .y = c->out[0].data, .dtype = x->dtype,
+		.log = c->op == EIA_OP_LOG_SOFTMAX,
 	};
 	uint32_t axis;
 	int64_t outer;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Sliding-window geometry shared by Conv, MaxPool and AveragePool: attribute
+ * Sliding-window geometry shared by Conv (2-D and 3-D), MaxPool and
+ * AveragePool: attribute
  * checks, auto_pad, output sizes (ceil_mode included) and, per output, the
  * range of kernel taps that land inside a given interval, computed in O(1) so
  * that a huge kernel over mostly padding costs nothing.
@@ -53,32 +54,40 @@ static int axis_setup(struct win_axis *w, uint32_t auto_pad, bool ceil_mode)
 	return 0;
 }
 
-int win_setup(const int64_t *kernel, const int64_t *strides,
-	      const int64_t *dilations, const int64_t *pads, uint32_t auto_pad,
-	      bool ceil_mode, const int64_t *in, struct win_axis *w)
+int win_setup_n(int n, const int64_t *kernel, const int64_t *strides,
+		const int64_t *dilations, const int64_t *pads, uint32_t auto_pad,
+		bool ceil_mode, const int64_t *in, struct win_axis *w)
 {
 	if (auto_pad > EIA_AUTO_PAD_VALID)
 		return -EINVAL;
-	if (auto_pad != EIA_AUTO_PAD_NOTSET && !all_zero(pads, 4))
+	if (auto_pad != EIA_AUTO_PAD_NOTSET && !all_zero(pads, 2 * (size_t)n))
 		return -EINVAL;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < n; i++) {
 		int ret;
 
 		if (!attr_in(kernel[i], 1) || !attr_in(strides[i], 1) ||
 		    !attr_in(dilations[i], 1) || !attr_in(pads[i], 0) ||
-		    !attr_in(pads[i + 2], 0) || in[i] < 1)
+		    !attr_in(pads[i + n], 0) || in[i] < 1)
 			return -EINVAL;
 		w[i].in = in[i];
 		w[i].k = kernel[i];
 		w[i].s = strides[i];
 		w[i].d = dilations[i];
 		w[i].pb = pads[i];
-		w[i].pe = pads[i + 2];
+		w[i].pe = pads[i + n];
 		ret = axis_setup(&w[i], auto_pad, ceil_mode);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+int win_setup(const int64_t *kernel, const int64_t *strides,
+	      const int64_t *dilations, const int64_t *pads, uint32_t auto_pad,
+	      bool ceil_mode, const int64_t *in, struct win_axis *w)
+{
+	return win_setup_n(2, kernel, strides, dilations, pads, auto_pad,
+			   ceil_mode, in, w);
 }
 
 void win_taps(const struct win_axis *w, int64_t o, int64_t lo_bound,

@@ -83,6 +83,22 @@ static const struct eia_conv2d_attr conv_same = {
 	.strides = { 1, 1 }, .dilations = { 2, 1 }, .group = 1,
 	.auto_pad = EIA_AUTO_PAD_SAME_UPPER,
 };
+static const struct eia_conv3d_attr conv3d_g2 = {
+	.strides = { 1, 2, 2 }, .dilations = { 1, 1, 2 }, .pads = { 1, 1, 0, 0, 1, 2 },
+	.group = 2,
+};
+static const struct eia_conv3d_attr conv3d_same = {
+	.strides = { 2, 1, 1 }, .dilations = { 1, 1, 1 }, .group = 1,
+	.auto_pad = EIA_AUTO_PAD_SAME_LOWER,
+};
+static const struct eia_pool3d_attr maxpool3d = {
+	.kernel = { 2, 3, 3 }, .strides = { 2, 2, 2 }, .dilations = { 1, 1, 1 },
+	.pads = { 0, 1, 1, 1, 1, 1 }, .ceil_mode = 1,
+};
+static const struct eia_pool3d_attr avgpool3d = {
+	.kernel = { 3, 2, 3 }, .strides = { 1, 2, 1 }, .dilations = { 1, 1, 2 },
+	.pads = { 1, 0, 1, 1, 1, 0 }, .count_include_pad = 1,
+};
 static const struct eia_pool2d_attr maxpool = {
 	.kernel = { 3, 3 }, .strides = { 2, 2 }, .dilations = { 1, 1 }, .pads = { 1, 1, 1, 1 },
 };
@@ -102,6 +118,8 @@ static const struct eia_layernorm_attr ln_last = { .axis = -1, .epsilon = 1e-5f 
 static const struct eia_layernorm_attr ln_1 = { .axis = 1, .epsilon = 1e-3f };
 static const struct eia_reduce_attr reduce_1 = { .axes = { 1 }, .n_axes = 1 };
 static const struct eia_reduce_attr reduce_all = { .keepdims = 1 };
+static const struct eia_reduce_attr reduce_02 = { .axes = { 0, -1 }, .n_axes = 2 };
+static const struct eia_reduce_attr reduce_noop = { .noop_with_empty_axes = 1 };
 static const struct eia_transpose_attr perm_201 = { .perm = { 2, 0, 1 }, .n_perm = 3 };
 static const struct eia_transpose_attr perm_rev = { .n_perm = 0 };
 static const struct eia_split_attr split3 = { .axis = 0 };
@@ -110,9 +128,23 @@ static const struct eia_split_attr split_sizes = { .axis = -1, .n_split = 2,
 static const struct eia_slice_attr slice = {
 	.starts = { 1, -1 }, .ends = { 5, 0 }, .axes = { 0, 1 }, .steps = { 2, -2 }, .n = 2,
 };
+static const struct eia_cast_attr to_f32 = { .to = EIA_DTYPE_F32 };
+static const struct eia_cast_attr to_f16 = { .to = EIA_DTYPE_F16 };
+static const struct eia_cast_attr to_i64 = { .to = EIA_DTYPE_I64 };
+static const struct eia_cast_attr to_i32 = { .to = EIA_DTYPE_I32 };
+static const struct eia_cast_attr to_bool = { .to = EIA_DTYPE_BOOL };
+static const struct eia_activation_attr leaky = EIA_LEAKY_RELU_ATTR_INIT;
+static const struct eia_activation_attr hard_sigmoid = EIA_HARD_SIGMOID_ATTR_INIT;
+static const struct eia_activation_attr elu = { .alpha = 0.7f };
+static const struct eia_arg_attr arg_1 = { .axis = 1, .keepdims = 1 };
+static const struct eia_arg_attr arg_last = { .axis = -1, .select_last_index = 1 };
+static const struct eia_cumsum_attr cumsum_1 = { .axis = 1 };
+static const struct eia_cumsum_attr cumsum_rev = { .axis = 0, .exclusive = 1, .reverse = 1 };
+static const struct eia_tile_attr tile_23 = { .repeats = { 2, 1, 3 } };
 static const int64_t gather_idx[] = { 4, -1, 0 };
 static const int64_t gather_bad[] = { 1, 5 };
 static const int64_t bits[] = { 1, 0, 0, 1, 1 };
+static const int64_t wide[] = { 3, -7, 0, 16777217, INT64_MAX, INT64_MIN, 0x100000005ll };
 
 static const struct tcase cases[] = {
 	{ "Gemm alpha beta C[N]", EIA_OP_GEMM, ATTR(gemm_ab), 3, 1,
@@ -200,6 +232,148 @@ static const struct tcase cases[] = {
 	  { I64(3, 1), I64(3, 3) }, 0, .index = gather_idx, .nindex = 3 },
 	{ "Slice negative step", EIA_OP_SLICE, ATTR(slice), 1, 1, { F32(6, 8) },
 	  { F32(2, 4) }, 0 },
+	{ "Cast F32 to F16", EIA_OP_CAST, ATTR(to_f16), 1, 1, { F32(5, 7) }, { F16(5, 7) }, 0 },
+	{ "Cast F16 to F32", EIA_OP_CAST, ATTR(to_f32), 1, 1, { F16(5, 7) }, { F32(5, 7) }, 0 },
+	{ "Cast F32 to I64 (truncated)", EIA_OP_CAST, ATTR(to_i64), 1, 1, { F32(300) },
+	  { I64(300) }, 0, .positive = true },
+	{ "Cast F16 to I32", EIA_OP_CAST, ATTR(to_i32), 1, 1, { F16(300) }, { I32(300) }, 0,
+	  .positive = true },
+	{ "Cast F32 to BOOL", EIA_OP_CAST, ATTR(to_bool), 1, 1, { F32(300) }, { BOOL(300) }, 0 },
+	{ "Cast I64 to F32", EIA_OP_CAST, ATTR(to_f32), 1, 1, { I64(7) }, { F32(7) }, 0,
+	  .index = wide, .nindex = 7 },
+	{ "Cast I64 to I32 (wraps)", EIA_OP_CAST, ATTR(to_i32), 1, 1, { I64(7) }, { I32(7) }, 0,
+	  .index = wide, .nindex = 7 },
+	{ "Cast I64 to F16", EIA_OP_CAST, ATTR(to_f16), 1, 1, { I64(7) }, { F16(7) }, 0,
+	  .index = wide, .nindex = 7 },
+	{ "Cast BOOL to I64", EIA_OP_CAST, ATTR(to_i64), 1, 1, { BOOL(5) }, { I64(5) }, 0,
+	  .index = bits, .nindex = 5 },
+	{ "Clip F32", EIA_OP_CLIP, NULL, 0, 3, 1,
+	  { F32(6, 50), { EIA_DTYPE_F32, 0, { 0 } }, F32(1) }, { F32(6, 50) }, 0 },
+	{ "Clip F16", EIA_OP_CLIP, NULL, 0, 3, 1, { F16(300), F16(1), F16(1) }, { F16(300) }, 0 },
+	{ "Clip I64", EIA_OP_CLIP, NULL, 0, 3, 1, { I64(7), I64(1), I64(1) }, { I64(7) }, 0,
+	  .index = wide, .nindex = 7 },
+	{ "Clip I32", EIA_OP_CLIP, NULL, 0, 3, 1, { I32(7), I32(1), I32(1) }, { I32(7) }, 0,
+	  .index = gather_idx, .nindex = 3 },
+	{ "Clip with two-element bounds refused", EIA_OP_CLIP, NULL, 0, 3, 1,
+	  { F32(6), F32(2), F32(1) }, { F32(6) }, 0, .refused = true },
+	{ "Equal F32 broadcast", EIA_OP_EQUAL, NULL, 0, 2, 1, { F32(4, 1, 6), F32(3, 1) },
+	  { BOOL(4, 3, 6) }, 0 },
+	{ "Less F16", EIA_OP_LESS, NULL, 0, 2, 1, { F16(3, 8), F16(8) }, { BOOL(3, 8) }, 0 },
+	{ "Greater I64", EIA_OP_GREATER, NULL, 0, 2, 1, { I64(7), I64(7, 1) }, { BOOL(7, 7) }, 0,
+	  .index = wide, .nindex = 7 },
+	{ "LessOrEqual I32", EIA_OP_LESS_OR_EQUAL, NULL, 0, 2, 1, { I32(3), I32(2, 1) },
+	  { BOOL(2, 3) }, 0, .index = gather_idx, .nindex = 3 },
+	{ "GreaterOrEqual F32 scalar", EIA_OP_GREATER_OR_EQUAL, NULL, 0, 2, 1,
+	  { F32(5, 7), { EIA_DTYPE_F32, 0, { 0 } } }, { BOOL(5, 7) }, 0 },
+	{ "Equal BOOL", EIA_OP_EQUAL, NULL, 0, 2, 1, { BOOL(5), BOOL(2, 1) }, { BOOL(2, 5) }, 0,
+	  .index = bits, .nindex = 5 },
+	{ "And", EIA_OP_AND, NULL, 0, 2, 1, { BOOL(5), BOOL(2, 1) }, { BOOL(2, 5) }, 0,
+	  .index = bits, .nindex = 5 },
+	{ "Or", EIA_OP_OR, NULL, 0, 2, 1, { BOOL(5), BOOL(2, 1) }, { BOOL(2, 5) }, 0,
+	  .index = bits, .nindex = 5 },
+	{ "Xor", EIA_OP_XOR, NULL, 0, 2, 1, { BOOL(5), BOOL(2, 1) }, { BOOL(2, 5) }, 0,
+	  .index = bits, .nindex = 5 },
+	{ "Not", EIA_OP_NOT, NULL, 0, 1, 1, { BOOL(5) }, { BOOL(5) }, 0, .index = bits,
+	  .nindex = 5 },
+	{ "Less on BOOL refused", EIA_OP_LESS, NULL, 0, 2, 1, { BOOL(5), BOOL(5) }, { BOOL(5) },
+	  0, .refused = true },
+	{ "LogSoftmax axis 1", EIA_OP_LOG_SOFTMAX, ATTR(axis1), 1, 1, { F32(3, 5, 7) },
+	  { F32(3, 5, 7) }, 1e-5 },
+	{ "LogSoftmax last axis fp16", EIA_OP_LOG_SOFTMAX, ATTR(axis_last), 1, 1,
+	  { F16(4, 33) }, { F16(4, 33) }, 2e-3 },
+	{ "ReduceSum axes 0, -1", EIA_OP_REDUCE_SUM, ATTR(reduce_02), 1, 1, { F32(3, 4, 5) },
+	  { F32(4) }, 1e-5 },
+	{ "ReduceSum I64 all", EIA_OP_REDUCE_SUM, ATTR(reduce_all), 1, 1, { I64(3, 7) },
+	  { I64(1, 1) }, 0, .index = wide, .nindex = 7 },
+	{ "ReduceSum noop", EIA_OP_REDUCE_SUM, ATTR(reduce_noop), 1, 1, { F32(3, 4) },
+	  { F32(3, 4) }, 0 },
+	{ "ReduceMax axis 1 fp16", EIA_OP_REDUCE_MAX, ATTR(reduce_1), 1, 1, { F16(3, 4, 5) },
+	  { F16(3, 5) }, 2e-3 },
+	{ "ReduceMax I32", EIA_OP_REDUCE_MAX, ATTR(reduce_1), 1, 1, { I32(2, 3, 2) },
+	  { I32(2, 2) }, 0, .index = gather_idx, .nindex = 3 },
+	{ "ReduceMin empty", EIA_OP_REDUCE_MIN, ATTR(reduce_1), 1, 1, { F32(3, 0, 5) },
+	  { F32(3, 5) }, 0 },
+	{ "ReduceProd", EIA_OP_REDUCE_PROD, ATTR(reduce_1), 1, 1, { F32(3, 4, 5) },
+	  { F32(3, 5) }, 1e-5 },
+	{ "ReduceProd I64", EIA_OP_REDUCE_PROD, ATTR(reduce_all), 1, 1, { I64(7) }, { I64(1) },
+	  0, .index = wide, .nindex = 7 },
+	{ "ReduceL1", EIA_OP_REDUCE_L1, ATTR(reduce_02), 1, 1, { F32(3, 4, 5) }, { F32(4) },
+	  1e-5 },
+	{ "ReduceL2", EIA_OP_REDUCE_L2, ATTR(reduce_1), 1, 1, { F32(3, 4, 5) }, { F32(3, 5) },
+	  1e-5 },
+	{ "ReduceSumSquare I32", EIA_OP_REDUCE_SUM_SQUARE, ATTR(reduce_1), 1, 1,
+	  { I32(2, 3, 2) }, { I32(2, 2) }, 0, .index = gather_idx, .nindex = 3 },
+	{ "ReduceLogSum", EIA_OP_REDUCE_LOG_SUM, ATTR(reduce_1), 1, 1, { F32(3, 4, 5) },
+	  { F32(3, 5) }, 1e-5, .positive = true },
+	{ "ReduceLogSumExp", EIA_OP_REDUCE_LOG_SUM_EXP, ATTR(reduce_02), 1, 1,
+	  { F32(3, 4, 5) }, { F32(4) }, 1e-5 },
+	{ "ReduceL2 I64 refused", EIA_OP_REDUCE_L2, ATTR(reduce_1), 1, 1, { I64(3, 4, 5) },
+	  { I64(3, 5) }, 0, .refused = true },
+	{ "Neg", EIA_OP_NEG, NULL, 0, 1, 1, { F32(257) }, { F32(257) }, 0 },
+	{ "Neg I64", EIA_OP_NEG, NULL, 0, 1, 1, { I64(7) }, { I64(7) }, 0, .index = wide,
+	  .nindex = 7 },
+	{ "Abs fp16", EIA_OP_ABS, NULL, 0, 1, 1, { F16(257) }, { F16(257) }, 0 },
+	{ "Abs I32", EIA_OP_ABS, NULL, 0, 1, 1, { I32(3) }, { I32(3) }, 0, .index = gather_idx,
+	  .nindex = 3 },
+	{ "Reciprocal", EIA_OP_RECIPROCAL, NULL, 0, 1, 1, { F32(257) }, { F32(257) }, 1e-5,
+	  .positive = true },
+	{ "Log", EIA_OP_LOG, NULL, 0, 1, 1, { F32(257) }, { F32(257) }, 1e-5, .positive = true },
+	{ "Sin", EIA_OP_SIN, NULL, 0, 1, 1, { F32(257) }, { F32(257) }, 1e-5 },
+	{ "Cos", EIA_OP_COS, NULL, 0, 1, 1, { F32(257) }, { F32(257) }, 1e-5 },
+	{ "Floor", EIA_OP_FLOOR, NULL, 0, 1, 1, { F32(257) }, { F32(257) }, 0 },
+	{ "Ceil fp16", EIA_OP_CEIL, NULL, 0, 1, 1, { F16(257) }, { F16(257) }, 0 },
+	{ "Sign", EIA_OP_SIGN, NULL, 0, 1, 1, { F32(257) }, { F32(257) }, 0 },
+	{ "Sign I64", EIA_OP_SIGN, NULL, 0, 1, 1, { I64(7) }, { I64(7) }, 0, .index = wide,
+	  .nindex = 7 },
+	{ "Add I64 broadcast (wraps)", EIA_OP_ADD, NULL, 0, 2, 1, { I64(7), I64(7, 1) },
+	  { I64(7, 7) }, 0, .index = wide, .nindex = 7 },
+	{ "Mul I32", EIA_OP_MUL, NULL, 0, 2, 1, { I32(3), I32(2, 1) }, { I32(2, 3) }, 0,
+	  .index = gather_idx, .nindex = 3 },
+	{ "Div I64 (by zero too)", EIA_OP_DIV, NULL, 0, 2, 1, { I64(7), I64(7, 1) },
+	  { I64(7, 7) }, 0, .index = wide, .nindex = 7 },
+	{ "Pow I64 refused", EIA_OP_POW, NULL, 0, 2, 1, { I64(7), I64(7) }, { I64(7) }, 0,
+	  .refused = true },
+	{ "Min broadcast", EIA_OP_MIN, NULL, 0, 2, 1, { F32(4, 1, 6), F32(3, 1) },
+	  { F32(4, 3, 6) }, 0 },
+	{ "Max fp16", EIA_OP_MAX, NULL, 0, 2, 1, { F16(3, 8), F16(8) }, { F16(3, 8) }, 0 },
+	{ "Max I64", EIA_OP_MAX, NULL, 0, 2, 1, { I64(7), I64(7, 1) }, { I64(7, 7) }, 0,
+	  .index = wide, .nindex = 7 },
+	{ "Min I32", EIA_OP_MIN, NULL, 0, 2, 1, { I32(3), I32(2, 1) }, { I32(2, 3) }, 0,
+	  .index = gather_idx, .nindex = 3 },
+	{ "LeakyRelu", EIA_OP_LEAKY_RELU, ATTR(leaky), 1, 1, { F32(257) }, { F32(257) }, 1e-5 },
+	{ "HardSigmoid", EIA_OP_HARD_SIGMOID, ATTR(hard_sigmoid), 1, 1, { F32(257) },
+	  { F32(257) }, 1e-5 },
+	{ "HardSwish", EIA_OP_HARD_SWISH, NULL, 0, 1, 1, { F32(257) }, { F32(257) }, 1e-5 },
+	{ "Elu fp16", EIA_OP_ELU, ATTR(elu), 1, 1, { F16(257) }, { F16(257) }, 2e-3 },
+	{ "Softplus", EIA_OP_SOFTPLUS, NULL, 0, 1, 1, { F32(257) }, { F32(257) }, 1e-5 },
+	{ "Floor I64 refused", EIA_OP_FLOOR, NULL, 0, 1, 1, { I64(7) }, { I64(7) }, 0,
+	  .refused = true },
+	{ "Conv 3-D grouped, strided, dilated, bias", EIA_OP_CONV3D, ATTR(conv3d_g2), 3, 1,
+	  { F32(2, 4, 5, 6, 7), F32(6, 2, 3, 3, 2), F32(6) }, { F32(2, 6, 4, 3, 4) }, 1e-4 },
+	{ "Conv 3-D SAME_LOWER fp16", EIA_OP_CONV3D, ATTR(conv3d_same), 2, 1,
+	  { F16(1, 3, 5, 4, 4), F16(2, 3, 3, 2, 3) }, { F16(1, 2, 3, 4, 4) }, 2e-3 },
+	{ "MaxPool 3-D ceil_mode", EIA_OP_MAXPOOL3D, ATTR(maxpool3d), 1, 1, { F32(2, 3, 5, 6, 7) },
+	  { F32(2, 3, 3, 4, 4) }, 1e-5 },
+	{ "AveragePool 3-D count_include_pad fp16", EIA_OP_AVGPOOL3D, ATTR(avgpool3d), 1, 1,
+	  { F16(1, 2, 5, 6, 7) }, { F16(1, 2, 5, 3, 4) }, 2e-3 },
+	{ "Conv 3-D on 4-D X refused", EIA_OP_CONV3D, ATTR(conv3d_same), 2, 1,
+	  { F32(1, 3, 5, 4), F32(2, 3, 3, 2, 3) }, { F32(1, 2, 3, 4) }, 0, .refused = true },
+	{ "ArgMax axis 1", EIA_OP_ARGMAX, ATTR(arg_1), 1, 1, { F32(3, 40, 5) }, { I64(3, 1, 5) },
+	  0 },
+	{ "ArgMin last index, I64 ties", EIA_OP_ARGMIN, ATTR(arg_last), 1, 1, { I64(4, 7) },
+	  { I64(4) }, 0, .index = gather_idx, .nindex = 3 },
+	{ "ArgMax fp16", EIA_OP_ARGMAX, ATTR(arg_last), 1, 1, { F16(4, 33) }, { I64(4) }, 0 },
+	{ "CumSum axis 1", EIA_OP_CUMSUM, ATTR(cumsum_1), 1, 1, { F32(3, 40, 5) },
+	  { F32(3, 40, 5) }, 1e-5 },
+	{ "CumSum exclusive reverse I32", EIA_OP_CUMSUM, ATTR(cumsum_rev), 1, 1, { I32(7, 3) },
+	  { I32(7, 3) }, 0, .index = gather_idx, .nindex = 3 },
+	{ "Tile", EIA_OP_TILE, ATTR(tile_23), 1, 1, { F32(2, 3, 5) }, { F32(4, 3, 15) }, 0 },
+	{ "Tile BOOL", EIA_OP_TILE, ATTR(tile_23), 1, 1, { BOOL(2, 3, 5) }, { BOOL(4, 3, 15) }, 0,
+	  .index = bits, .nindex = 5 },
+	{ "Tile with a repeat past the rank refused", EIA_OP_TILE, ATTR(tile_23), 1, 1,
+	  { F32(2, 3) }, { F32(4, 3) }, 0, .refused = true },
+	{ "Cast to another output dtype refused", EIA_OP_CAST, ATTR(to_f32), 1, 1, { F32(3) },
+	  { F16(3) }, 0, .refused = true },
 };
 
 /* Host data of a case's inputs, the same for both devices. */

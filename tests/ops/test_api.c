@@ -67,8 +67,17 @@ TEST(op_names)
 	ASSERT_STREQ("Gemm", eia_op_name(EIA_OP_GEMM));
 	ASSERT_STREQ("LayerNormalization", eia_op_name(EIA_OP_LAYERNORM));
 	ASSERT_STREQ("Slice", eia_op_name(EIA_OP_SLICE));
+	ASSERT_STREQ("GreaterOrEqual", eia_op_name(EIA_OP_GREATER_OR_EQUAL));
+	ASSERT_STREQ("ReduceLogSumExp", eia_op_name(EIA_OP_REDUCE_LOG_SUM_EXP));
+	ASSERT_STREQ("Conv", eia_op_name(EIA_OP_CONV3D));
+	ASSERT_STREQ("Tile", eia_op_name(EIA_OP_TILE));
 	ASSERT_NULL(eia_op_name(0));
-	ASSERT_NULL(eia_op_name(EIA_OP_SLICE + 1));
+	ASSERT_NULL(eia_op_name(EIA_OP_AVGPOOL3D + 1));
+	/* The elementwise operators may write over an input. */
+	ASSERT_TRUE(eia_op_in_place(EIA_OP_ADD) && eia_op_in_place(EIA_OP_CAST));
+	ASSERT_TRUE(eia_op_in_place(EIA_OP_XOR) && eia_op_in_place(EIA_OP_ELU));
+	ASSERT_FALSE(eia_op_in_place(EIA_OP_GEMM) || eia_op_in_place(EIA_OP_TILE));
+	ASSERT_FALSE(eia_op_in_place(0) || eia_op_in_place(EIA_OP_AVGPOOL3D + 1));
 	ASSERT_EQ(2, eia_dtype_size(EIA_DTYPE_F16));
 	ASSERT_EQ(0, eia_dtype_size(99));
 }
@@ -83,7 +92,7 @@ TEST_F(ops, dispatch_refusals)
 	ASSERT_EQ(0, eia_op_run(p, EIA_OP_ADD, NULL, 0, in, 2, &y, 1));
 	/* Unknown operators. */
 	ASSERT_EQ(-EINVAL, eia_op_run(p, 0, NULL, 0, in, 2, &y, 1));
-	ASSERT_EQ(-EINVAL, eia_op_run(p, EIA_OP_SLICE + 1, NULL, 0, in, 2, &y, 1));
+	ASSERT_EQ(-EINVAL, eia_op_run(p, EIA_OP_AVGPOOL3D + 1, NULL, 0, in, 2, &y, 1));
 	ASSERT_EQ(-EINVAL, eia_op_run(p, UINT32_MAX, NULL, 0, in, 2, &y, 1));
 	/* Attribute size and presence. */
 	ASSERT_EQ(-EINVAL, eia_op_run(p, EIA_OP_ADD, &axis, sizeof(axis), in, 2,

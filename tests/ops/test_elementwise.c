@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Add/Sub/Mul/Div/Pow and Where under broadcasting, and the unary
- * activations, against double-precision math.h.
+ * Add/Sub/Mul/Div/Pow/Min/Max (floats and integers) and Where under
+ * broadcasting, and the unary activations, against double-precision math.h.
  */
 #include <errno.h>
 #include <math.h>
+#include <string.h>
 
 #include "fixture.h"
 
@@ -58,6 +59,10 @@ static double ref_binary(uint32_t op, double a, double b)
 		return a * b;
 	case EIA_OP_DIV:
 		return a / b;
+	case EIA_OP_MIN:
+		return fmin(a, b);
+	case EIA_OP_MAX:
+		return fmax(a, b);
 	default:
 		return pow(a, b);
 	}
@@ -131,6 +136,64 @@ TEST_F(ops, pow)
 	check_binary(_metadata, self->pool, EIA_OP_POW);
 }
 
+TEST_F(ops, min_max)
+{
+	struct eia_tensor a = T(EIA_DTYPE_F32, 3), b = T(EIA_DTYPE_F32, 3);
+	struct eia_tensor y = T(EIA_DTYPE_F32, 3);
+
+	check_binary(_metadata, self->pool, EIA_OP_MIN);
+	check_binary(_metadata, self->pool, EIA_OP_MAX);
+	for (size_t i = 0; i < ARRAY_SIZE(shapes); i++) {
+		ASSERT_EQ(0, run_binary(self->pool, EIA_OP_MIN, EIA_DTYPE_I64,
+					shapes[i]));
+		ASSERT_EQ(0, run_binary(self->pool, EIA_OP_MAX, EIA_DTYPE_I32,
+					shapes[i]));
+	}
+	/* A NaN on either side wins, as in numpy. */
+	tset(&a, 0, NAN);
+	tset(&b, 0, 1);
+	tset(&a, 1, 1);
+	tset(&b, 1, NAN);
+	tset(&a, 2, -2);
+	tset(&b, 2, 3);
+	ASSERT_EQ(0, eia_op_binary(self->pool, EIA_OP_MAX, &a, &b, &y));
+	ASSERT_TRUE(isnan(tget(&y, 0)) && isnan(tget(&y, 1)) && tget(&y, 2) == 3);
+	ASSERT_EQ(0, eia_op_binary(self->pool, EIA_OP_MIN, &a, &b, &y));
+	ASSERT_TRUE(isnan(tget(&y, 0)) && isnan(tget(&y, 1)) && tget(&y, 2) == -2);
+	ASSERT_EQ(-EINVAL, eia_op_binary(self->pool, EIA_OP_MAX,
+					 TP(EIA_DTYPE_BOOL, 2),
+					 TP(EIA_DTYPE_BOOL, 2),
+					 TP(EIA_DTYPE_BOOL, 2)));
+}
+
+/* Integer Add, Sub, Mul and Div: wrapping, truncating, 0 for x / 0. */
+TEST_F(ops, integer_arithmetic)
+{
+	static const int64_t a[] = { 7, -7, 7, -7, 5, INT64_MIN, INT64_MAX, 3 };
+	static const int64_t b[] = { 2, 2, -2, -2, 0, -1, 1, INT64_MAX };
+	struct eia_tensor ta = T(EIA_DTYPE_I64, 8), tb = T(EIA_DTYPE_I64, 8);
+	struct eia_tensor y = T(EIA_DTYPE_I64, 8);
+	const int64_t *r = y.data;
+
+	for (uint32_t op = EIA_OP_ADD; op <= EIA_OP_MUL; op++)
+		for (size_t i = 0; i < ARRAY_SIZE(shapes); i++) {
+			ASSERT_EQ(0, run_binary(self->pool, op, EIA_DTYPE_I64,
+						shapes[i]));
+			ASSERT_EQ(0, run_binary(self->pool, op, EIA_DTYPE_I32,
+						shapes[i]));
+		}
+	memcpy(ta.data, a, sizeof(a));
+	memcpy(tb.data, b, sizeof(b));
+	ASSERT_EQ(0, eia_op_binary(self->pool, EIA_OP_DIV, &ta, &tb, &y));
+	ASSERT_TRUE(r[0] == 3 && r[1] == -3 && r[2] == -3 && r[3] == 3);
+	ASSERT_TRUE(r[4] == 0 && r[5] == INT64_MIN && r[6] == INT64_MAX &&
+		    r[7] == 0);
+	ASSERT_EQ(0, eia_op_binary(self->pool, EIA_OP_ADD, &ta, &tb, &y));
+	ASSERT_TRUE(r[6] == INT64_MIN && r[5] == INT64_MAX);
+	ASSERT_EQ(0, eia_op_binary(self->pool, EIA_OP_MUL, &ta, &tb, &y));
+	ASSERT_TRUE(r[5] == INT64_MIN && r[7] == (int64_t)(3 * (uint64_t)INT64_MAX));
+}
+
 TEST_F(ops, binary_in_place)
 {
 	struct eia_tensor a = T(EIA_DTYPE_F32, 4, 5), b = T(EIA_DTYPE_F32, 5);
@@ -155,6 +218,10 @@ TEST_F(ops, binary_refusals)
 	ASSERT_EQ(-EINVAL, eia_op_binary(self->pool, EIA_OP_ADD, &a,
 					 TP(EIA_DTYPE_F16, 2, 3), &y));
 	ASSERT_EQ(-EINVAL, eia_op_binary(self->pool, EIA_OP_ADD,
+					 TP(EIA_DTYPE_BOOL, 2),
+					 TP(EIA_DTYPE_BOOL, 2),
+					 TP(EIA_DTYPE_BOOL, 2)));
+	ASSERT_EQ(-EINVAL, eia_op_binary(self->pool, EIA_OP_POW,
 					 TP(EIA_DTYPE_I32, 2),
 					 TP(EIA_DTYPE_I32, 2),
 					 TP(EIA_DTYPE_I32, 2)));

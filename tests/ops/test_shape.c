@@ -366,4 +366,72 @@ TEST_F(ops, slice_refusals)
 		&x, TP(F32, 3, 4)));
 }
 
+#define REPEATS(...) ((const int64_t[]){ __VA_ARGS__ })
+
+static int64_t run_tile(struct eia_pool *pool, struct eia_tensor x,
+			const int64_t *repeats)
+{
+	struct eia_tile_attr attr = { { 0 } };
+	int64_t dims[EIA_MAX_DIMS], idx[EIA_MAX_DIMS], src[EIA_MAX_DIMS];
+	struct eia_tensor y;
+	double *ref;
+
+	for (uint32_t i = 0; i < x.ndim; i++) {
+		attr.repeats[i] = repeats[i];
+		dims[i] = x.dims[i] * repeats[i];
+	}
+	y = tnew(x.dtype, x.ndim, dims);
+	ref = ralloc(tcount(&y));
+	tfill(&x, -100, 100);
+	if (eia_op_tile(pool, &attr, &x, &y))
+		return -1;
+	for (int64_t i = 0; i < tcount(&y); i++) {
+		unravel(i, y.ndim, y.dims, idx);
+		for (uint32_t d = 0; d < x.ndim; d++)
+			src[d] = idx[d] % x.dims[d];
+		ref[i] = tget(&x, ravel(x.ndim, x.dims, src));
+	}
+	return tcompare(&y, ref, 0, 0);
+}
+
+TEST_F(ops, tile)
+{
+	static const uint32_t dts[] = { EIA_DTYPE_F32, EIA_DTYPE_F16,
+					EIA_DTYPE_I64, EIA_DTYPE_BOOL };
+
+	for (size_t k = 0; k < ARRAY_SIZE(dts); k++) {
+		ASSERT_EQ(0, run_tile(self->pool, T(dts[k], 2, 3), REPEATS(2, 3)));
+		ASSERT_EQ(0, run_tile(self->pool, T(dts[k], 2, 1, 3),
+				      REPEATS(1, 4, 1)));
+		ASSERT_EQ(0, run_tile(self->pool, T(dts[k], 5), REPEATS(3)));
+		ASSERT_EQ(0, run_tile(self->pool, T(dts[k], 2, 3), REPEATS(0, 2)));
+		ASSERT_EQ(0, run_tile(self->pool, T(dts[k], 2, 1, 2, 1, 2, 1, 2, 1),
+				      REPEATS(1, 2, 1, 2, 1, 2, 1, 2)));
+		ASSERT_EQ(0, run_tile(self->pool, T(dts[k], 300, 7),
+				      REPEATS(2, 30)));
+	}
+}
+
+TEST_F(ops, tile_scalar_and_refusals)
+{
+	struct eia_tensor x = tscalar(EIA_DTYPE_I32), y = tscalar(EIA_DTYPE_I32);
+	struct eia_tile_attr attr = { { 0 } };
+
+	*(int32_t *)x.data = 42;
+	ASSERT_EQ(0, eia_op_tile(self->pool, &attr, &x, &y));
+	ASSERT_EQ(42, *(int32_t *)y.data);
+	/* Repeats past the rank, negative, overflowing; the output's dims. */
+	attr.repeats[0] = 2;
+	ASSERT_EQ(-EINVAL, eia_op_tile(self->pool, &attr, &x, &y));
+	attr.repeats[0] = -1;
+	ASSERT_EQ(-EINVAL, eia_op_tile(self->pool, &attr, TP(EIA_DTYPE_F32, 2),
+				       TP(EIA_DTYPE_F32, 2)));
+	attr.repeats[0] = INT64_MAX;
+	ASSERT_EQ(-EINVAL, eia_op_tile(self->pool, &attr, TP(EIA_DTYPE_F32, 2),
+				       TP(EIA_DTYPE_F32, 2)));
+	attr.repeats[0] = 3;
+	ASSERT_EQ(-EINVAL, eia_op_tile(self->pool, &attr, TP(EIA_DTYPE_F32, 2),
+				       TP(EIA_DTYPE_F32, 5)));
+}
+
 TEST_HARNESS_MAIN

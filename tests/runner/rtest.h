@@ -11,6 +11,8 @@
 #define T_FLOAT	ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
 #define T_INT64	ONNX__TENSOR_PROTO__DATA_TYPE__INT64
 #define T_BOOL	ONNX__TENSOR_PROTO__DATA_TYPE__BOOL
+#define T_INT32	ONNX__TENSOR_PROTO__DATA_TYPE__INT32
+#define T_FLOAT16 ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16
 
 #define DIMS(...) ((const int64_t[]){ __VA_ARGS__ })
 #define NDIMS(...) ((int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t)))

@@ -4,8 +4,9 @@
  * against a real gpud (CPU backend) on 127.0.0.1. The exported models must
  * match torch's own outputs within 1e-4 absolute + 1e-3 relative; small
  * graphs built here check the runner's compositions (Pad, Expand, Cast,
- * BatchNormalization, ...) against references computed in the test; and
- * device failures come back naming the node.
+ * BatchNormalization, ...) and what ONNX's node tests leave out (1-D and
+ * 3-D Conv, run-time Cast, Clip-6, CumSum, Tile, ...) against references
+ * computed in the test; and device failures come back naming the node.
  */
 #include <errno.h>
 #include <math.h>
@@ -334,6 +335,238 @@ TEST_F(dev, compositions)
 			want[i * 4 + j] = 0.5f * acc + 20;
 		}
 	EXPECT_EQ(0, run_graph(self->dev, g, &in, 1, want, 12, "Gemm"));
+}
+
+/* Conv over 1 or 3 spatial dims (@n), Y against a direct loop over the taps. */
+static void conv_ref(int n, const int64_t *in, const int64_t *k, const int64_t *st,
+		     const int64_t *pads, const int64_t *out, int64_t c, int64_t m,
+		     const float *x, const float *w, const float *b, float *y)
+{
+	int64_t ocount = 1, kcount = 1, icount = 1, o, t, i, a;
+
+	for (a = 0; a < n; a++) {
+		ocount *= out[a];
+		kcount *= k[a];
+		icount *= in[a];
+	}
+	for (o = 0; o < m * ocount; o++) {
+		double s = b[o / ocount];
+
+		for (i = 0; i < c; i++)
+			for (t = 0; t < kcount; t++) {
+				int64_t xo = 0, wo = t, rest_o = o % ocount, rest_t = t, ok = 1;
+				int64_t idx[3], tap[3];
+
+				for (a = n - 1; a >= 0; a--) {
+					idx[a] = rest_o % out[a];
+					rest_o /= out[a];
+					tap[a] = rest_t % k[a];
+					rest_t /= k[a];
+				}
+				for (a = 0; a < n; a++) {
+					int64_t pos = idx[a] * st[a] - pads[a] + tap[a];
+
+					ok = ok && pos >= 0 && pos < in[a];
+					xo = xo * in[a] + pos;
+				}
+				if (ok)
+					s += (double)x[i * icount + xo] * w[(o / ocount * c + i) * kcount + wo];
+			}
+		y[o] = (float)s;
+	}
+}
+
+TEST_F(dev, conv_1d_and_3d)
+{
+	float x[2 * 4 * 5 * 6], w[3 * 2 * 2 * 3 * 3], b[3] = { 0.5f, -1, 2 }, want[3 * 100];
+	int64_t i;
+	Onnx__NodeProto *nd;
+	struct mg *g;
+
+	for (i = 0; i < (int64_t)(sizeof(x) / sizeof(x[0])); i++)
+		x[i] = (float)((i * 37) % 23 - 11) / 8;
+	for (i = 0; i < (int64_t)(sizeof(w) / sizeof(w[0])); i++)
+		w[i] = (float)((i * 17) % 13 - 6) / 8;
+	/* 1-D: X (1, 2, 11), W (3, 2, 3), stride 2, pads (2, 1): Y (1, 3, 6) */
+	{
+		struct eia_host_tensor in = f32_input("X", x, 3, DIMS(1, 2, 11));
+
+		conv_ref(1, DIMS(11), DIMS(3), DIMS(2), DIMS(2, 1), DIMS(6), 2, 3, x, w, b, want);
+		g = mg_new(13);
+		INPUT(g, "X", 1, 2, 11);
+		mg_init_f32(g, "W", 3, DIMS(3, 2, 3), w);
+		mg_init_f32(g, "B", 1, DIMS(3), b);
+		nd = mg_node(g, "Conv", "conv1d", "X,W,B", "Y");
+		mg_attr_ints(g, nd, "strides", 1, DIMS(2));
+		mg_attr_ints(g, nd, "pads", 2, DIMS(2, 1));
+		mg_output(g, "Y");
+		EXPECT_EQ(0, run_graph(self->dev, g, &in, 1, want, 18, "Conv 1-D"));
+	}
+	/* 3-D: X (1, 2, 4, 5, 6), W (3, 2, 2, 3, 3), pads (0, 1, 1, 1, 1, 0) */
+	{
+		struct eia_host_tensor in = f32_input("X", x, 5, DIMS(1, 2, 4, 5, 6));
+
+		conv_ref(3, DIMS(4, 5, 6), DIMS(2, 3, 3), DIMS(1, 1, 1), DIMS(0, 1, 1),
+			 DIMS(4, 5, 5), 2, 3, x, w, b, want);
+		g = mg_new(13);
+		INPUT(g, "X", 1, 2, 4, 5, 6);
+		mg_init_f32(g, "W", 5, DIMS(3, 2, 2, 3, 3), w);
+		mg_init_f32(g, "B", 1, DIMS(3), b);
+		nd = mg_node(g, "Conv", "conv3d", "X,W,B", "Y");
+		mg_attr_ints(g, nd, "pads", 6, DIMS(0, 1, 1, 1, 1, 0));
+		mg_output(g, "Y");
+		EXPECT_EQ(0, run_graph(self->dev, g, &in, 1, want, 300, "Conv 3-D"));
+	}
+}
+
+/* Run-time Cast and Clip, with Clip's bounds as attributes and as inputs. */
+TEST_F(dev, cast_and_clip)
+{
+	float x[6] = { -7.5f, -0.5f, 0.25f, 2.75f, 6.5f, 100.f };
+	struct eia_host_tensor in = f32_input("X", x, 2, DIMS(2, 3));
+	float want[6];
+	Onnx__NodeProto *nd;
+	struct mg *g;
+	int i;
+
+	/* F32 -> I32 -> F16 -> F32: truncation toward zero, exact after */
+	g = mg_new(13);
+	INPUT(g, "X", 2, 3);
+	mg_attr_int(g, mg_node(g, "Cast", "to_i32", "X", "I"), "to", T_INT32);
+	mg_attr_int(g, mg_node(g, "Cast", "to_f16", "I", "H"), "to", T_FLOAT16);
+	mg_attr_int(g, mg_node(g, "Cast", "to_f32", "H", "Y"), "to", T_FLOAT);
+	mg_output(g, "Y");
+	for (i = 0; i < 6; i++)
+		want[i] = truncf(x[i]);
+	EXPECT_EQ(0, run_graph(self->dev, g, &in, 1, want, 6, "Cast chain"));
+
+	/* Clip-6 with attributes: ReLU6 */
+	g = mg_new(6);
+	INPUT(g, "X", 2, 3);
+	nd = mg_node(g, "Clip", "relu6", "X", "Y");
+	mg_attr_float(g, nd, "min", 0);
+	mg_attr_float(g, nd, "max", 6);
+	mg_output(g, "Y");
+	for (i = 0; i < 6; i++)
+		want[i] = fminf(fmaxf(x[i], 0), 6);
+	EXPECT_EQ(0, run_graph(self->dev, g, &in, 1, want, 6, "Clip-6"));
+
+	/* Clip-13 with only a constant max: no lower bound */
+	g = mg_new(13);
+	INPUT(g, "X", 2, 3);
+	mg_init_f32(g, "hi", 0, NULL, (float[]){ 1 });
+	mg_node(g, "Clip", "clip", "X,,hi", "Y");
+	mg_output(g, "Y");
+	for (i = 0; i < 6; i++)
+		want[i] = fminf(x[i], 1);
+	EXPECT_EQ(0, run_graph(self->dev, g, &in, 1, want, 6, "Clip-13 max only"));
+}
+
+/*
+ * CumSum (its axis a constant), Tile (its repeats too) and integer
+ * arithmetic at run time.
+ */
+TEST_F(dev, cumsum_tile_integers)
+{
+	float x[6] = { -1.5f, 0.f, 2.f, -3.f, 4.5f, 1.f };
+	struct eia_host_tensor in = f32_input("X", x, 2, DIMS(2, 3));
+	float want[24];
+	Onnx__NodeProto *nd;
+	struct mg *g;
+	int i, j;
+
+	/* Exclusive reverse sums along the rows: y[i][j] = sum of x[i][j+1..] */
+	g = mg_new(14);
+	INPUT(g, "X", 2, 3);
+	mg_init_i64(g, "axis", 0, NULL, DIMS(-1));
+	nd = mg_node(g, "CumSum", "cs", "X,axis", "Y");
+	mg_attr_int(g, nd, "exclusive", 1);
+	mg_attr_int(g, nd, "reverse", 1);
+	mg_output(g, "Y");
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 3; j++) {
+			int k;
+
+			want[i * 3 + j] = 0;
+			for (k = j + 1; k < 3; k++)
+				want[i * 3 + j] += x[i * 3 + k];
+		}
+	EXPECT_EQ(0, run_graph(self->dev, g, &in, 1, want, 6, "CumSum"));
+
+	/* Tile (2, 3) by (2, 2) */
+	g = mg_new(13);
+	INPUT(g, "X", 2, 3);
+	INIT_I64(g, "repeats", 2, 2);
+	mg_node(g, "Tile", "tile", "X,repeats", "Y");
+	mg_output(g, "Y");
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 6; j++)
+			want[i * 6 + j] = x[i % 2 * 3 + j % 3];
+	EXPECT_EQ(0, run_graph(self->dev, g, &in, 1, want, 24, "Tile"));
+
+	/* Position ids from an I64 mask, as transformers export them:
+	 * (CumSum(mask) - 1) * mask + (1 - mask) * Max(..., 1) via Where */
+	{
+		int64_t mask[6] = { 1, 1, 0, 0, 1, 1 };
+		struct eia_host_tensor mi = { .name = "M", .dtype = EIA_DTYPE_I64, .ndim = 2,
+					      .dims = { 2, 3 }, .data = mask,
+					      .size = sizeof(mask) };
+
+		g = mg_new(14);
+		mg_input(g, "M", T_INT64, 2, DIMS(2, 3));
+		mg_init_i64(g, "axis", 0, NULL, DIMS(1));
+		mg_init_i64(g, "one", 0, NULL, DIMS(1));
+		mg_node(g, "CumSum", "cs", "M,axis", "C");
+		mg_node(g, "Sub", "sub", "C,one", "P");
+		mg_node(g, "Mul", "mul", "P,M", "Q");
+		mg_node(g, "Equal", "eq", "M,one", "K");
+		mg_node(g, "Where", "w", "K,Q,one", "R");
+		mg_node(g, "Div", "div", "R,M", "S");
+		mg_attr_int(g, mg_node(g, "Cast", "f", "S", "Y"), "to", T_FLOAT);
+		mg_output(g, "Y");
+		for (i = 0; i < 2; i++) {
+			int64_t c = 0;
+
+			for (j = 0; j < 3; j++) {
+				int64_t m = mask[i * 3 + j], r;
+
+				c += m;
+				r = m == 1 ? (c - 1) * m : 1;
+				want[i * 3 + j] = (float)(m ? r / m : 0);
+			}
+		}
+		EXPECT_EQ(0, run_graph(self->dev, g, &mi, 1, want, 6, "I64 arithmetic"));
+	}
+}
+
+/* Variadic Max and Mean whose broadcast shape grows along the chain. */
+TEST_F(dev, variadic)
+{
+	float x[6] = { -1.5f, 0.f, 2.f, -3.f, 4.5f, 1.f }, c[3] = { 1, -2, 3 }, k = 0.5f;
+	struct eia_host_tensor in = f32_input("X", x, 2, DIMS(2, 3));
+	float want[6];
+	struct mg *g;
+	int i;
+
+	g = mg_new(13);
+	INPUT(g, "X", 2, 3);
+	mg_init_f32(g, "c", 1, DIMS(3), c);
+	mg_init_f32(g, "k", 0, NULL, &k);
+	mg_node(g, "Max", "max", "c,X,k", "Y");
+	mg_output(g, "Y");
+	for (i = 0; i < 6; i++)
+		want[i] = fmaxf(fmaxf(c[i % 3], x[i]), k);
+	EXPECT_EQ(0, run_graph(self->dev, g, &in, 1, want, 6, "Max of 3"));
+
+	g = mg_new(13);
+	INPUT(g, "X", 2, 3);
+	mg_init_f32(g, "c", 1, DIMS(3), c);
+	mg_init_f32(g, "k", 0, NULL, &k);
+	mg_node(g, "Mean", "mean", "k,c,X", "Y");
+	mg_output(g, "Y");
+	for (i = 0; i < 6; i++)
+		want[i] = (k + c[i % 3] + x[i]) / 3;
+	EXPECT_EQ(0, run_graph(self->dev, g, &in, 1, want, 6, "Mean of 3"));
 }
 
 /* A graph output that is a folded constant comes back from the host. */

@@ -267,19 +267,20 @@ TEST(unsupported_operator)
 
 	/* Supported when its inputs fold; at run time it has no eia operator. */
 	g = mg_new(13);
-	INPUT(g, "A", 2);
-	INPUT(g, "B", 2);
-	mg_node(g, "Equal", "eq", "A,B", "Y");
+	INPUT(g, "A", 1);
+	mg_init_f32(g, "limit", 0, NULL, (float[]){ 5 });
+	mg_init_f32(g, "delta", 0, NULL, (float[]){ 1 });
+	mg_node(g, "Range", "r", "A,limit,delta", "Y");
 	mg_output(g, "Y");
-	EXPECT_TRUE(rt_fails(g, -EOPNOTSUPP, "node 'eq' (Equal)"));
+	EXPECT_TRUE(rt_fails(g, -EOPNOTSUPP, "node 'r' (Range): input 'A' must be a constant scalar"));
 	mg_free(g);
 
 	g = mg_new(13);
 	mg_input(g, "I", T_INT64, 1, DIMS(3));
-	mg_attr_int(g, mg_node(g, "Cast", "to_float", "I", "Y"), "to", T_FLOAT);
+	mg_node(g, "Pow", "square", "I,I", "Y");
 	mg_output(g, "Y");
 	EXPECT_TRUE(rt_fails(g, -EOPNOTSUPP,
-			     "node 'to_float' (Cast): Cast from I64 to F32 at run time needs an eia Cast operator"));
+			     "node 'square' (Pow): I64 Pow at run time needs an integer eia operator"));
 	mg_free(g);
 }
 
@@ -297,11 +298,12 @@ TEST(unsupported_attribute)
 	mg_free(g);
 
 	g = mg_new(13);
-	INPUT(g, "X", 1, 2, 5);
-	mg_init_f32(g, "W", 3, DIMS(3, 2, 3), NULL);
-	mg_node(g, "Conv", "conv1d", "X,W", "Y");
+	INPUT(g, "X", 1, 2, 3, 3, 3, 3);
+	mg_init_f32(g, "W", 6, DIMS(3, 2, 2, 2, 2, 2), NULL);
+	mg_node(g, "Conv", "conv4d", "X,W", "Y");
 	mg_output(g, "Y");
-	EXPECT_TRUE(rt_fails(g, -EOPNOTSUPP, "node 'conv1d' (Conv): only 2-D convolution"));
+	EXPECT_TRUE(rt_fails(g, -EOPNOTSUPP,
+			     "node 'conv4d' (Conv): only 1-D, 2-D and 3-D windows are supported, not 4-D"));
 	mg_free(g);
 
 	g = mg_new(13);

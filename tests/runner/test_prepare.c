@@ -195,6 +195,35 @@ TEST(conv_shapes)
 	EXPECT_TRUE(SHAPE_IS(g, 1, 4, 5, 5));
 	/* group must divide the channels */
 	EXPECT_TRUE(rt_fails(conv(DIMS(4, 3, 3, 3), NULL, 0, NULL, 3), -EINVAL, "group 3"));
+
+	/* 1-D: one CONV2D over views with a unit height */
+	g = mg_new(13);
+	INPUT(g, "X", 2, 8, 50);
+	mg_init_f32(g, "W", 3, DIMS(4, 4, 5), NULL);
+	nd = mg_node(g, "Conv", "c", "X,W", "Y");
+	mg_attr_ints(g, nd, "strides", 1, DIMS(3));
+	mg_attr_ints(g, nd, "dilations", 1, DIMS(2));
+	mg_attr_ints(g, nd, "pads", 2, DIMS(4, 0));
+	mg_attr_int(g, nd, "group", 2);
+	mg_output(g, "Y");
+	EXPECT_TRUE(SHAPE_IS(g, 2, 4, 16));
+	/* 3-D, SAME_LOWER */
+	g = mg_new(13);
+	INPUT(g, "X", 1, 3, 9, 8, 7);
+	mg_init_f32(g, "W", 5, DIMS(6, 3, 3, 2, 3), NULL);
+	nd = mg_node(g, "Conv", "c", "X,W", "Y");
+	mg_attr_str(g, nd, "auto_pad", "SAME_LOWER");
+	mg_attr_ints(g, nd, "strides", 3, DIMS(2, 1, 3));
+	mg_output(g, "Y");
+	EXPECT_TRUE(SHAPE_IS(g, 1, 6, 5, 8, 3));
+	/* Attributes of the wrong length for the rank */
+	g = mg_new(13);
+	INPUT(g, "X", 1, 3, 9, 8, 7);
+	mg_init_f32(g, "W", 5, DIMS(6, 3, 3, 2, 3), NULL);
+	nd = mg_node(g, "Conv", "c", "X,W", "Y");
+	mg_attr_ints(g, nd, "strides", 2, DIMS(2, 1));
+	mg_output(g, "Y");
+	EXPECT_TRUE(rt_fails(g, -EINVAL, "strides has 2 values for 3 spatial dims"));
 }
 
 static struct mg *pool(const char *op, const int64_t *k, const int64_t *s, const int64_t *p,
@@ -216,6 +245,7 @@ static struct mg *pool(const char *op, const int64_t *k, const int64_t *s, const
 TEST(pool_shapes)
 {
 	struct mg *g;
+	Onnx__NodeProto *nd;
 
 	EXPECT_TRUE(SHAPE_IS(pool("MaxPool", DIMS(3, 3), DIMS(2, 2), DIMS(1, 1, 1, 1), 0),
 			     1, 3, 56, 56));
@@ -228,6 +258,15 @@ TEST(pool_shapes)
 	mg_node(g, "GlobalAveragePool", "gap", "X", "Y");
 	mg_output(g, "Y");
 	EXPECT_TRUE(SHAPE_IS(g, 2, 5, 1, 1));
+	/* 1-D, ceil_mode */
+	g = mg_new(13);
+	INPUT(g, "X", 2, 5, 10);
+	nd = mg_node(g, "MaxPool", "p", "X", "Y");
+	mg_attr_ints(g, nd, "kernel_shape", 1, DIMS(3));
+	mg_attr_ints(g, nd, "strides", 1, DIMS(2));
+	mg_attr_int(g, nd, "ceil_mode", 1);
+	mg_output(g, "Y");
+	EXPECT_TRUE(SHAPE_IS(g, 2, 5, 5));
 }
 
 TEST(data_movement_shapes)
@@ -362,6 +401,44 @@ TEST(math_shapes)
 	mg_node(g, "Where", "w", "C,X,Z", "Y");
 	mg_output(g, "Y");
 	EXPECT_TRUE(SHAPE_IS(g, 3, 4));
+
+	/* ReduceSum-13 takes its axes as an input, which must be constant */
+	g = mg_new(13);
+	INPUT(g, "X", 2, 3, 4);
+	INIT_I64(g, "axes", 1);
+	mg_node(g, "ReduceSum", "rs", "X,axes", "Y");
+	mg_output(g, "Y");
+	EXPECT_TRUE(SHAPE_IS(g, 2, 1, 4));
+
+	g = mg_new(13);
+	INPUT(g, "X", 2, 3, 4);
+	nd = mg_node(g, "ArgMax", "am", "X", "Y");
+	mg_attr_int(g, nd, "axis", -2);
+	mg_attr_int(g, nd, "keepdims", 0);
+	mg_output(g, "Y");
+	EXPECT_TRUE(SHAPE_IS(g, 2, 4));
+
+	g = mg_new(13);
+	INPUT(g, "X", 2, 3, 4);
+	INIT_I64(g, "r", 3, 1, 2);
+	mg_node(g, "Tile", "t", "X,r", "Y");
+	mg_output(g, "Y");
+	EXPECT_TRUE(SHAPE_IS(g, 6, 3, 8));
+
+	g = mg_new(13);
+	INPUT(g, "X", 2, 3, 4);
+	INIT_I64(g, "r", 3, 1);
+	mg_node(g, "Tile", "t", "X,r", "Y");
+	mg_output(g, "Y");
+	EXPECT_TRUE(rt_fails(g, -EINVAL, "node 't' (Tile): 2 repeats for rank 3"));
+
+	g = mg_new(13);
+	INPUT(g, "X", 2, 3);
+	INPUT(g, "Y", 3);
+	INPUT(g, "Z", 4, 1, 1);
+	mg_node(g, "Min", "min", "X,Y,Z", "M");
+	mg_output(g, "M");
+	EXPECT_TRUE(SHAPE_IS(g, 4, 2, 3));
 }
 
 /* Shape -> Gather -> Unsqueeze -> Concat -> Reshape of a run-time input. */

@@ -4,8 +4,9 @@
  * earlier folds) is computed here, on the host, at prepare time, so that
  * the shape arithmetic exporters write (Shape -> Gather -> Unsqueeze ->
  * Concat -> Reshape, Range, Cast, ConstantOfShape, ...) never reaches the
- * device. Shape folds whenever its input's shape is known. Views (Reshape,
- * Flatten, Squeeze, Unsqueeze, Identity) of a constant share its data.
+ * device. Shape and Size fold whenever their input's shape is known.
+ * Views (Reshape, Flatten, Squeeze, Unsqueeze, Identity) of a constant
+ * share its data.
  *
  * Also here: merging nodes into a Conv: a BatchNormalization right after a
  * Conv with constant weights becomes new weights and bias, and a zero Pad
@@ -52,16 +53,30 @@ static int64_t rt_ld_i(const void *p, int dt, size_t i)
 	return 0;
 }
 
-/* Float to integer as C casts do (toward zero), NaN and overflow kept sane. */
+/*
+ * Float to integer as gpud's Cast does: toward zero, saturated at the
+ * integer's range, NaN as 0.
+ */
 static int64_t rt_d_to_i(double v)
 {
 	if (v != v)
 		return 0;
-	if (v >= 9.2233720368547758e18)
+	if (v >= 0x1p63)
 		return INT64_MAX;
-	if (v <= -9.2233720368547758e18)
+	if (v <= -0x1p63)
 		return INT64_MIN;
 	return (int64_t)v;
+}
+
+static int32_t rt_d_to_i32(double v)
+{
+	if (v != v)
+		return 0;
+	if (v >= 0x1p31)
+		return INT32_MAX;
+	if (v <= -0x1p31)
+		return INT32_MIN;
+	return (int32_t)v;
 }
 
 static void rt_st_d(void *p, int dt, size_t i, double v)
@@ -77,7 +92,7 @@ static void rt_st_d(void *p, int dt, size_t i, double v)
 		((int64_t *)p)[i] = rt_d_to_i(v);
 		break;
 	case EIA_DTYPE_I32:
-		((int32_t *)p)[i] = (int32_t)rt_d_to_i(v);
+		((int32_t *)p)[i] = rt_d_to_i32(v);
 		break;
 	case EIA_DTYPE_BOOL:
 		((uint8_t *)p)[i] = v != 0;
@@ -92,13 +107,14 @@ static void rt_st_i(void *p, int dt, size_t i, int64_t v)
 		((int64_t *)p)[i] = v;
 		break;
 	case EIA_DTYPE_I32:
-		((int32_t *)p)[i] = (int32_t)v;
+		((int32_t *)p)[i] = (int32_t)(uint32_t)(uint64_t)v;
 		break;
 	case EIA_DTYPE_BOOL:
 		((uint8_t *)p)[i] = v != 0;
 		break;
 	default:
-		rt_st_d(p, dt, i, (double)v);
+		/* Straight to fp32: through double would round twice. */
+		rt_st_d(p, dt, i, (float)v);
 	}
 }
 
@@ -171,6 +187,17 @@ static int rt_fold_shape(struct eia_model *m, struct rt_node *nd,
 	for (i = 0; i < rt_numel(out); i++)
 		((int64_t *)out->data)[i] = x->shape.d[(size_t)start + i];
 	return 0;
+}
+
+static int rt_fold_size(struct eia_model *m, struct rt_node *nd,
+			struct rt_tensor *out, struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_in(m, nd, 0);
+	int ret = rt_alloc_out(out, err);
+
+	if (!ret)
+		*(int64_t *)out->data = (int64_t)rt_numel(x);
+	return ret;
 }
 
 static int rt_fold_constant(struct eia_model *m, struct rt_node *nd,
@@ -349,8 +376,10 @@ static int rt_binary_i(const struct rt_node *nd, int64_t a, int64_t b, int64_t *
 		*r = a >= b;
 	else if (!strcmp(op, "And"))
 		*r = a && b;
-	else
+	else if (!strcmp(op, "Or"))
 		*r = a || b;
+	else
+		*r = !a != !b;
 	if (ovf)
 		return rt_node_fail(err, EINVAL, nd, "integer overflow");
 	return 0;
@@ -625,10 +654,12 @@ static const struct rt_fold_desc rt_folds[] = {
 	{ "Squeeze", rt_fold_view, true },
 	{ "Unsqueeze", rt_fold_view, true },
 	{ "Shape", rt_fold_shape, false },
+	{ "Size", rt_fold_size, false },
 	{ "Constant", rt_fold_constant, false },
 	{ "ConstantOfShape", rt_fold_constant_of_shape, false },
 	{ "Range", rt_fold_range, false },
 	{ "Cast", rt_fold_cast, false },
+	{ "CastLike", rt_fold_cast, false },
 	{ "Neg", rt_fold_unary, false },
 	{ "Not", rt_fold_unary, false },
 	{ "Sqrt", rt_fold_unary, false },
@@ -649,6 +680,7 @@ static const struct rt_fold_desc rt_folds[] = {
 	{ "GreaterOrEqual", rt_fold_binary, false },
 	{ "And", rt_fold_binary, false },
 	{ "Or", rt_fold_binary, false },
+	{ "Xor", rt_fold_binary, false },
 	{ "Where", rt_fold_where, false },
 	{ "Expand", rt_fold_expand, false },
 	{ "Transpose", rt_fold_transpose, false },
@@ -676,7 +708,7 @@ bool rt_foldable(struct eia_model *m, const struct rt_node *nd)
 
 	if (!d || nd->nout < 1 || (nd->out[0] < 0 && strcmp(nd->op, "Split")))
 		return false;
-	if (!strcmp(nd->op, "Shape"))
+	if (!strcmp(nd->op, "Shape") || !strcmp(nd->op, "Size"))
 		return true;
 	for (i = 0; i < nd->nin; i++)
 		if (nd->in[i] >= 0 && m->t[nd->in[i]].kind != RT_CONST)

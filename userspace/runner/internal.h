@@ -230,7 +230,7 @@ int rt_infer_node(struct eia_model *m, struct rt_node *nd,
 int rt_const_ints(struct eia_model *m, const struct rt_node *nd, int i,
 		  const char *what, int64_t *vals, int max, int *n,
 		  struct eia_runner_error *err);
-/* ONNX broadcasting of @a and @b into @out; false when incompatible. */
+/* ONNX broadcasting of @a and @b into @out (may be either); false if not. */
 bool rt_broadcast(const struct rt_shape *a, const struct rt_shape *b,
 		  struct rt_shape *out);
 /* Axis in [-rank, rank) made non-negative; -1 when out of range. */
@@ -251,10 +251,23 @@ int rt_transpose_perm(const struct rt_node *nd, int rank, int64_t *perm,
 		      struct eia_runner_error *err);
 int rt_reduce_attr(struct eia_model *m, const struct rt_node *nd,
 		   struct eia_reduce_attr *attr, struct eia_runner_error *err);
+/* 1-D (as 2-D over a unit height) and 2-D Conv and pools. */
 int rt_conv_attr(struct eia_model *m, const struct rt_node *nd,
 		 struct eia_conv2d_attr *attr, struct eia_runner_error *err);
+int rt_conv3d_attr(struct eia_model *m, const struct rt_node *nd,
+		   struct eia_conv3d_attr *attr, struct eia_runner_error *err);
 int rt_pool_attr(struct eia_model *m, const struct rt_node *nd,
 		 struct eia_pool2d_attr *attr, struct eia_runner_error *err);
+int rt_pool3d_attr(struct eia_model *m, const struct rt_node *nd,
+		   struct eia_pool3d_attr *attr, struct eia_runner_error *err);
+/* CumSum's axis (input 1), resolved; Tile's repeats (input 1), one per dim. */
+int rt_cumsum_axis(struct eia_model *m, const struct rt_node *nd, int *axis,
+		   struct eia_runner_error *err);
+int rt_tile_repeats(struct eia_model *m, const struct rt_node *nd, int64_t *repeats,
+		    struct eia_runner_error *err);
+/* Trilu's diagonal offset (input 1), 0 when absent. */
+int rt_trilu_k(struct eia_model *m, const struct rt_node *nd, int64_t *k,
+	       struct eia_runner_error *err);
 /* Pad's pads, per dim (begins then ends, 2 * rank), and its mode. */
 int rt_pad_params(struct eia_model *m, const struct rt_node *nd, int64_t *pads,
 		  char *mode, size_t mode_len, struct eia_runner_error *err);

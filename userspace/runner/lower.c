@@ -3,8 +3,10 @@
  * Lowering: every node left after folding and merging becomes operator
  * launches (steps) of eia's built-in set, or a view of another tensor.
  *
- *   direct        Conv, pools, Gemm, MatMul, elementwise, unary, Softmax,
- *                 LayerNormalization, ReduceMean, Transpose, Gather, Where,
+ *   direct        Conv and pools (2-D, 3-D), Gemm, MatMul, elementwise,
+ *                 comparisons and logic, unary and activations, Clip, Cast,
+ *                 Softmax, LogSoftmax, LayerNormalization, the reductions,
+ *                 ArgMax, ArgMin, CumSum, Tile, Transpose, Gather, Where,
  *                 Concat, Split, Slice
  *   views         Identity, Reshape, Flatten, Squeeze, Unsqueeze, and Cast
  *                 or Expand that change nothing: the output shares the
@@ -12,14 +14,21 @@
  *   compositions  BatchNormalization not merged into a Conv: Mul + Add with
  *                 per-channel constants; Pad: Slice and Concat with constant
  *                 or sliced borders, axis by axis; Expand: Where(true, X,
- *                 zeros of the missing dims); Cast from BOOL: Where(X, 1, 0);
- *                 Neg: Mul by -1; Softmax-1/11 over several axes: a 2-D
- *                 view, Softmax, and a view back
- * Anything else (integer arithmetic, comparisons, casts between numeric
- * types at run time) has no eia operator yet and is refused, naming the
- * node. Everything is decided here, at prepare time.
+ *                 zeros of the missing dims); 1-D Conv and pools: the 2-D
+ *                 operator on views with a unit height; Softmax-1/11 over
+ *                 several axes: a 2-D view, Softmax, and a view back;
+ *                 variadic Min, Max, Sum, Mean: a chain of binary steps;
+ *                 InstanceNormalization: LayerNormalization of a 2-D view,
+ *                 then Mul and Add per channel; Clip's missing bounds:
+ *                 constants; GlobalMaxPool: ReduceMax over the spatial dims;
+ *                 PRelu: Where(Less(X, 0), Mul(X, Slope), X); Trilu:
+ *                 Where(a constant triangle, X, 0); Dropout (inference): a
+ *                 view, its mask a constant
+ * Anything else (integer Pow at run time, ...) has no eia operator yet and
+ * is refused, naming the node. Everything is decided here, at prepare time.
  */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,23 +144,24 @@ static int rt_step1(struct eia_model *m, const struct rt_node *nd, int op,
 	return rt_step_add(m, nd, op, nd->in, nin, nd->out, 1, attr, attr_size, err);
 }
 
-static int rt_lower_unary(struct eia_model *m, struct rt_node *nd,
-			  struct eia_runner_error *err)
-{
-	static const struct {
-		const char *name;
-		int op;
-	} ops[] = {
-		{ "Relu", EIA_OP_RELU }, { "Tanh", EIA_OP_TANH }, { "Erf", EIA_OP_ERF },
-		{ "Sqrt", EIA_OP_SQRT }, { "Sigmoid", EIA_OP_SIGMOID }, { "Exp", EIA_OP_EXP },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (!strcmp(ops[i].name, nd->op))
-			return rt_step1(m, nd, ops[i].op, NULL, 0, err);
-	return rt_node_fail(err, EOPNOTSUPP, nd, "no eia operator");
-}
+/* Operators that take the node's inputs as they are and no attributes. */
+static const struct {
+	const char *name;
+	int op;
+} rt_direct_ops[] = {
+	{ "Relu", EIA_OP_RELU }, { "Tanh", EIA_OP_TANH }, { "Erf", EIA_OP_ERF },
+	{ "Sqrt", EIA_OP_SQRT }, { "Sigmoid", EIA_OP_SIGMOID }, { "Exp", EIA_OP_EXP },
+	{ "Where", EIA_OP_WHERE }, { "MatMul", EIA_OP_MATMUL },
+	{ "GlobalAveragePool", EIA_OP_GLOBAL_AVGPOOL },
+	{ "Equal", EIA_OP_EQUAL }, { "Less", EIA_OP_LESS }, { "Greater", EIA_OP_GREATER },
+	{ "LessOrEqual", EIA_OP_LESS_OR_EQUAL },
+	{ "GreaterOrEqual", EIA_OP_GREATER_OR_EQUAL },
+	{ "Not", EIA_OP_NOT }, { "And", EIA_OP_AND }, { "Or", EIA_OP_OR }, { "Xor", EIA_OP_XOR },
+	{ "Neg", EIA_OP_NEG }, { "Abs", EIA_OP_ABS }, { "Reciprocal", EIA_OP_RECIPROCAL },
+	{ "Log", EIA_OP_LOG }, { "Sin", EIA_OP_SIN }, { "Cos", EIA_OP_COS },
+	{ "Floor", EIA_OP_FLOOR }, { "Ceil", EIA_OP_CEIL }, { "Sign", EIA_OP_SIGN },
+	{ "HardSwish", EIA_OP_HARD_SWISH }, { "Softplus", EIA_OP_SOFTPLUS },
+};
 
 static int rt_lower_binary(struct eia_model *m, struct rt_node *nd,
 			   struct eia_runner_error *err)
@@ -174,10 +184,10 @@ static int rt_lower_binary(struct eia_model *m, struct rt_node *nd,
 		return rt_node_fail(err, EOPNOTSUPP, nd,
 				    "needs an eia %s operator (only constant inputs are computed on the host)",
 				    nd->op);
-	if (!rt_dtype_float(a->dtype))
+	if (!rt_dtype_float(a->dtype) && ops[i].op == EIA_OP_POW)
 		return rt_node_fail(err, EOPNOTSUPP, nd,
-				    "%s %s at run time needs an integer eia operator",
-				    eia_dtype_name(a->dtype), nd->op);
+				    "%s Pow at run time needs an integer eia operator",
+				    eia_dtype_name(a->dtype));
 	if (b->dtype != a->dtype) {
 		/* Pow with an integer or other-float exponent: a constant converts. */
 		struct rt_shape s = b->shape;
@@ -202,39 +212,130 @@ static int rt_lower_binary(struct eia_model *m, struct rt_node *nd,
 	return rt_step_add(m, nd, ops[i].op, in, 2, nd->out, 1, NULL, 0, err);
 }
 
-static int rt_lower_neg(struct eia_model *m, struct rt_node *nd,
-			struct eia_runner_error *err)
+/* LeakyRelu, HardSigmoid and Elu, with ONNX's defaults. */
+static int rt_lower_activation(struct eia_model *m, struct rt_node *nd,
+			       struct eia_runner_error *err)
 {
-	const struct rt_tensor *x = rt_in(m, nd, 0);
-	struct rt_shape s = { 0 };
-	int in[2] = { nd->in[0], -1 }, ret;
+	struct eia_activation_attr attr = { 0 };
+	int op, ret;
 
-	if (!rt_dtype_float(x->dtype))
-		return rt_node_fail(err, EOPNOTSUPP, nd, "integer Neg at run time needs an eia operator");
-	/* Multiplying by -1 flips the sign of zeros and NaNs as Neg does. */
-	ret = rt_fill_const(m, nd, x->dtype, &s, -1.0, &in[1], err);
-	return ret ? ret : rt_step_add(m, nd, EIA_OP_MUL, in, 2, nd->out, 1, NULL, 0, err);
+	if (!strcmp(nd->op, "LeakyRelu")) {
+		op = EIA_OP_LEAKY_RELU;
+		ret = rt_attr_float(nd, "alpha", 0.01f, &attr.alpha, err);
+	} else if (!strcmp(nd->op, "Elu")) {
+		op = EIA_OP_ELU;
+		ret = rt_attr_float(nd, "alpha", 1.0f, &attr.alpha, err);
+	} else {
+		op = EIA_OP_HARD_SIGMOID;
+		ret = rt_attr_float(nd, "alpha", 0.2f, &attr.alpha, err);
+		if (!ret)
+			ret = rt_attr_float(nd, "beta", 0.5f, &attr.beta, err);
+	}
+	return ret ? ret : rt_step1(m, nd, op, &attr, sizeof(attr), err);
 }
 
+/*
+ * Min, Max, Sum and Mean of any number of inputs: one binary step per input
+ * after the first, each result broadcast so far; Mean divides by the count.
+ * One input is a view of it.
+ */
+static int rt_lower_variadic(struct eia_model *m, struct rt_node *nd,
+			     struct eia_runner_error *err)
+{
+	bool mean = !strcmp(nd->op, "Mean");
+	int op = !strcmp(nd->op, "Min") ? EIA_OP_MIN : !strcmp(nd->op, "Max") ? EIA_OP_MAX :
+		 EIA_OP_ADD;
+	int dtype = m->t[nd->in[0]].dtype, in[2] = { nd->in[0], -1 }, k, ret;
+	struct rt_shape s = m->t[nd->in[0]].shape, one = { 0 };
+
+	if (nd->nin == 1) {
+		rt_view(m, nd->out[0], nd->in[0]);
+		return 0;
+	}
+	for (k = 1; k < nd->nin; k++) {
+		int out = nd->out[0];
+
+		rt_broadcast(&s, &m->t[nd->in[k]].shape, &s);
+		if (k + 1 < nd->nin || mean) {
+			ret = rt_value_add(m, nd, dtype, &s, &out, err);
+			if (ret)
+				return ret;
+		}
+		in[1] = nd->in[k];
+		ret = rt_step_add(m, nd, op, in, 2, &out, 1, NULL, 0, err);
+		if (ret)
+			return ret;
+		in[0] = out;
+	}
+	if (!mean)
+		return 0;
+	ret = rt_fill_const(m, nd, dtype, &one, nd->nin, &in[1], err);
+	return ret ? ret : rt_step_add(m, nd, EIA_OP_DIV, in, 2, nd->out, 1, NULL, 0, err);
+}
+
+/* Cast and CastLike: a view when the dtype stays, else eia's Cast. */
 static int rt_lower_cast(struct eia_model *m, struct rt_node *nd,
 			 struct eia_runner_error *err)
 {
 	const struct rt_tensor *x = rt_in(m, nd, 0), *y = rt_out(m, nd, 0);
-	struct rt_shape s = { 0 };
-	int in[3] = { nd->in[0], -1, -1 }, ret;
+	struct eia_cast_attr attr = { .to = (uint32_t)y->dtype };
 
 	if (x->dtype == y->dtype) {
 		rt_view(m, nd->out[0], nd->in[0]);
 		return 0;
 	}
-	if (x->dtype != EIA_DTYPE_BOOL)
-		return rt_node_fail(err, EOPNOTSUPP, nd,
-				    "Cast from %s to %s at run time needs an eia Cast operator",
-				    eia_dtype_name(x->dtype), eia_dtype_name(y->dtype));
-	ret = rt_fill_const(m, nd, y->dtype, &s, 1, &in[1], err);
-	if (!ret)
-		ret = rt_fill_const(m, nd, y->dtype, &s, 0, &in[2], err);
-	return ret ? ret : rt_step_add(m, nd, EIA_OP_WHERE, in, 3, nd->out, 1, NULL, 0, err);
+	return rt_step_add(m, nd, EIA_OP_CAST, &nd->in[0], 1, nd->out, 1, &attr, sizeof(attr),
+			   err);
+}
+
+/* A bound Clip leaves out: @f for floats, the integer type's extreme else. */
+static int rt_clip_bound(struct eia_model *m, const struct rt_node *nd, int dtype,
+			 bool upper, float f, int *index, struct eia_runner_error *err)
+{
+	struct rt_shape s = { 0 };
+	void *data;
+
+	if (rt_dtype_float(dtype))
+		return rt_fill_const(m, nd, dtype, &s, f, index, err);
+	data = malloc(sizeof(int64_t));
+	if (!data)
+		return rt_fail(err, ENOMEM, "out of memory");
+	if (dtype == EIA_DTYPE_I64)
+		*(int64_t *)data = upper ? INT64_MAX : INT64_MIN;
+	else
+		*(int32_t *)data = upper ? INT32_MAX : INT32_MIN;
+	return rt_const_add(m, nd->label, dtype, &s, data, index, err);
+}
+
+/*
+ * Clip-11 and later take the bounds as optional inputs, Clip-6 as
+ * attributes defaulting to the largest finite floats; eia's Clip always
+ * takes both as inputs.
+ */
+static int rt_lower_clip(struct eia_model *m, struct rt_node *nd,
+			 struct eia_runner_error *err)
+{
+	/* Adding constants moves m->t: keep the dtype, not a pointer. */
+	int dtype = rt_in(m, nd, 0)->dtype, in[3] = { nd->in[0], -1, -1 }, i, ret;
+
+	for (i = 0; i < 2; i++) {
+		float f = i ? INFINITY : -INFINITY;
+
+		if (m->opset >= 11 && rt_in(m, nd, i + 1)) {
+			in[i + 1] = nd->in[i + 1];
+			continue;
+		}
+		if (m->opset < 11) {
+			ret = rt_attr_float(nd, i ? "max" : "min", i ? FLT_MAX : -FLT_MAX, &f,
+					    err);
+			if (ret)
+				return ret;
+		}
+		ret = rt_clip_bound(m, nd, dtype, i, f, &in[i + 1], err);
+		if (ret)
+			return ret;
+	}
+	return rt_step_add(m, nd, EIA_OP_CLIP, in, 3, nd->out, 1, NULL, 0, err);
 }
 
 static int rt_lower_expand(struct eia_model *m, struct rt_node *nd,
@@ -252,20 +353,22 @@ static int rt_lower_expand(struct eia_model *m, struct rt_node *nd,
 	for (i = lead; i < zs.ndim; i++)
 		if (x->shape.d[i - lead] == zs.d[i])
 			zs.d[i] = 1;
-	ret = rt_fill_const(m, nd, EIA_DTYPE_BOOL, &one, 1, &in[0], err);
+	/* X's last use: adding constants moves m->t. */
+	ret = rt_fill_const(m, nd, x->dtype, &zs, 0, &in[2], err);
 	if (!ret)
-		ret = rt_fill_const(m, nd, x->dtype, &zs, 0, &in[2], err);
+		ret = rt_fill_const(m, nd, EIA_DTYPE_BOOL, &one, 1, &in[0], err);
 	return ret ? ret : rt_step_add(m, nd, EIA_OP_WHERE, in, 3, nd->out, 1, NULL, 0, err);
 }
 
-static int rt_lower_softmax(struct eia_model *m, struct rt_node *nd,
+/* Softmax and LogSoftmax (@op). */
+static int rt_lower_softmax(struct eia_model *m, struct rt_node *nd, int op,
 			    struct eia_runner_error *err)
 {
 	const struct rt_tensor *x = rt_in(m, nd, 0);
 	struct eia_axis_attr attr = { .axis = 1 };
 	struct rt_shape flat = { .ndim = 2, .d = { 1, 1 } };
 	int64_t axis;
-	int a, i, in2, out2, ret;
+	int a, i, in2, out2, dtype, ret;
 
 	ret = rt_attr_int(nd, "axis", m->opset >= 13 ? -1 : 1, &axis, err);
 	if (ret)
@@ -275,20 +378,21 @@ static int rt_lower_softmax(struct eia_model *m, struct rt_node *nd,
 		return rt_node_fail(err, EINVAL, nd, "axis %lld out of range", (long long)axis);
 	if (m->opset >= 13 || a == x->shape.ndim - 1) {
 		attr.axis = a;
-		return rt_step1(m, nd, EIA_OP_SOFTMAX, &attr, sizeof(attr), err);
+		return rt_step1(m, nd, op, &attr, sizeof(attr), err);
 	}
-	/* Softmax-1/11 normalise over all dims from axis on, flattened. */
+	/* Opsets 1 and 11 normalise over all dims from axis on, flattened. */
 	for (i = 0; i < x->shape.ndim; i++)
 		flat.d[i < a ? 0 : 1] *= x->shape.d[i];
-	ret = rt_value_add(m, nd, x->dtype, &flat, &in2, err);
+	dtype = x->dtype;	/* adding tensors moves m->t */
+	ret = rt_value_add(m, nd, dtype, &flat, &in2, err);
 	if (!ret)
-		ret = rt_value_add(m, nd, x->dtype, &flat, &out2, err);
+		ret = rt_value_add(m, nd, dtype, &flat, &out2, err);
 	if (ret)
 		return ret;
 	m->t[in2].producer = m->t[nd->in[0]].producer;
 	rt_view(m, in2, nd->in[0]);
 	rt_view(m, nd->out[0], out2);
-	return rt_step_add(m, nd, EIA_OP_SOFTMAX, &in2, 1, &out2, 1, &attr, sizeof(attr), err);
+	return rt_step_add(m, nd, op, &in2, 1, &out2, 1, &attr, sizeof(attr), err);
 }
 
 /* One intermediate of @nd's shape @s, or output @i of @nd when it has one. */
@@ -311,16 +415,17 @@ static int rt_layernorm_stats(struct eia_model *m, const struct rt_node *nd,
 			      const struct eia_layernorm_attr *ln,
 			      struct eia_runner_error *err)
 {
-	const struct rt_tensor *x = rt_in(m, nd, 0);
+	/* A copy: adding tensors moves m->t. */
+	const struct rt_shape xs = rt_in(m, nd, 0)->shape;
 	struct eia_reduce_attr red = EIA_REDUCE_ATTR_INIT;
-	struct rt_shape stat = x->shape, one = { 0 };
-	int a = rt_axis(ln->axis, x->shape.ndim), i, mean, d, sq, var, ve, sd, eps, c1, ret;
+	struct rt_shape stat = xs, one = { 0 };
+	int a = rt_axis(ln->axis, xs.ndim), i, mean, d, sq, var, ve, sd, eps, c1, ret;
 	int in[2];
 
-	if (x->dtype != EIA_DTYPE_F32)
+	if (rt_in(m, nd, 0)->dtype != EIA_DTYPE_F32)
 		return rt_node_fail(err, EOPNOTSUPP, nd,
 				    "the Mean and InvStdDev outputs are supported for F32 only");
-	for (i = a; i < x->shape.ndim; i++) {
+	for (i = a; i < xs.ndim; i++) {
 		red.axes[red.n_axes++] = i;
 		stat.d[i] = 1;
 	}
@@ -330,9 +435,9 @@ static int rt_layernorm_stats(struct eia_model *m, const struct rt_node *nd,
 				  sizeof(red), err);
 	if (ret || nd->nout < 3 || nd->out[2] < 0)
 		return ret;
-	ret = rt_value_add(m, nd, EIA_DTYPE_F32, &x->shape, &d, err);
+	ret = rt_value_add(m, nd, EIA_DTYPE_F32, &xs, &d, err);
 	if (!ret)
-		ret = rt_value_add(m, nd, EIA_DTYPE_F32, &x->shape, &sq, err);
+		ret = rt_value_add(m, nd, EIA_DTYPE_F32, &xs, &sq, err);
 	if (!ret)
 		ret = rt_value_add(m, nd, EIA_DTYPE_F32, &stat, &var, err);
 	if (!ret)
@@ -415,15 +520,73 @@ static int rt_lower_gemm(struct eia_model *m, struct rt_node *nd,
 	return rt_step1(m, nd, EIA_OP_GEMM, &attr, sizeof(attr), err);
 }
 
+/* A view of tensor @t with the dims @s (a tensor of its own, sharing storage). */
+static int rt_view_as(struct eia_model *m, const struct rt_node *nd, int t,
+		      const struct rt_shape *s, int *view, struct eia_runner_error *err)
+{
+	int ret = rt_value_add(m, nd, m->t[t].dtype, s, view, err);
+
+	if (ret)
+		return ret;
+	m->t[*view].producer = m->t[t].producer;
+	rt_view(m, *view, t);
+	return 0;
+}
+
+/* @s with a unit dim inserted before dim 2: (N, C, L) becomes (N, C, 1, L). */
+static struct rt_shape rt_unit_height(const struct rt_shape *s)
+{
+	struct rt_shape r = { .ndim = 4, .d = { s->d[0], s->d[1], 1, s->d[2] } };
+
+	return r;
+}
+
+/*
+ * @op on @nd's inputs, a 1-D node computed by the 2-D operator: X (and W,
+ * for Conv) seen with a unit height, Y written with one and seen without.
+ */
+static int rt_step_1d(struct eia_model *m, struct rt_node *nd, int op, const void *attr,
+		      size_t attr_size, int nwin, struct eia_runner_error *err)
+{
+	int in[3] = { -1, -1, -1 }, nin = nd->nin, y4, i, ret;
+	struct rt_shape s;
+
+	while (nin > 0 && nd->in[nin - 1] < 0)
+		nin--;
+	for (i = 0; i < nin; i++) {
+		in[i] = nd->in[i];
+		if (i >= nwin)
+			continue;
+		s = rt_unit_height(&m->t[nd->in[i]].shape);
+		ret = rt_view_as(m, nd, nd->in[i], &s, &in[i], err);
+		if (ret)
+			return ret;
+	}
+	s = rt_unit_height(&m->t[nd->out[0]].shape);
+	ret = rt_value_add(m, nd, m->t[nd->out[0]].dtype, &s, &y4, err);
+	if (ret)
+		return ret;
+	rt_view(m, nd->out[0], y4);
+	return rt_step_add(m, nd, op, in, nin, &y4, 1, attr, attr_size, err);
+}
+
 static int rt_lower_conv(struct eia_model *m, struct rt_node *nd,
 			 struct eia_runner_error *err)
 {
+	int rank = m->t[nd->in[0]].shape.ndim, i, ret;
 	struct eia_conv2d_attr attr;
-	int i, ret;
 
+	if (rank == 5) {
+		struct eia_conv3d_attr attr3;
+
+		ret = rt_conv3d_attr(m, nd, &attr3, err);
+		return ret ? ret : rt_step1(m, nd, EIA_OP_CONV3D, &attr3, sizeof(attr3), err);
+	}
 	ret = rt_conv_attr(m, nd, &attr, err);
 	if (ret)
 		return ret;
+	if (rank == 3)
+		return rt_step_1d(m, nd, EIA_OP_CONV2D, &attr, sizeof(attr), 2, err);
 	for (i = 0; i < 4; i++)
 		attr.pads[i] += nd->extra_pads[i];
 	return rt_step1(m, nd, EIA_OP_CONV2D, &attr, sizeof(attr), err);
@@ -432,16 +595,133 @@ static int rt_lower_conv(struct eia_model *m, struct rt_node *nd,
 static int rt_lower_pool(struct eia_model *m, struct rt_node *nd,
 			 struct eia_runner_error *err)
 {
+	int op = strcmp(nd->op, "MaxPool") ? EIA_OP_AVGPOOL2D : EIA_OP_MAXPOOL2D;
 	struct eia_pool2d_attr attr;
 	int ret;
 
 	if (nd->nout > 1 && nd->out[1] >= 0 && m->t[nd->out[1]].needed)
 		return rt_node_fail(err, EOPNOTSUPP, nd, "the Indices output is not supported");
+	if (m->t[nd->in[0]].shape.ndim == 5) {
+		struct eia_pool3d_attr attr3;
+
+		ret = rt_pool3d_attr(m, nd, &attr3, err);
+		return ret ? ret : rt_step1(m, nd, op == EIA_OP_MAXPOOL2D ? EIA_OP_MAXPOOL3D :
+								      EIA_OP_AVGPOOL3D,
+					    &attr3, sizeof(attr3), err);
+	}
 	ret = rt_pool_attr(m, nd, &attr, err);
 	if (ret)
 		return ret;
-	return rt_step1(m, nd, strcmp(nd->op, "MaxPool") ? EIA_OP_AVGPOOL2D : EIA_OP_MAXPOOL2D,
+	if (m->t[nd->in[0]].shape.ndim == 3)
+		return rt_step_1d(m, nd, op, &attr, sizeof(attr), 1, err);
+	return rt_step1(m, nd, op, &attr, sizeof(attr), err);
+}
+
+static int rt_lower_arg(struct eia_model *m, struct rt_node *nd,
+			struct eia_runner_error *err)
+{
+	struct eia_arg_attr attr = EIA_ARG_ATTR_INIT;
+	int64_t keep, last;
+	int ret;
+
+	ret = rt_attr_int(nd, "axis", 0, &attr.axis, err);
+	if (!ret)
+		ret = rt_attr_int(nd, "keepdims", 1, &keep, err);
+	if (!ret)
+		ret = rt_attr_int(nd, "select_last_index", 0, &last, err);
+	if (ret)
+		return ret;
+	if ((keep != 0 && keep != 1) || (last != 0 && last != 1))
+		return rt_node_fail(err, EINVAL, nd, "keepdims and select_last_index are 0 or 1");
+	attr.keepdims = (uint32_t)keep;
+	attr.select_last_index = (uint32_t)last;
+	return rt_step1(m, nd, strcmp(nd->op, "ArgMax") ? EIA_OP_ARGMIN : EIA_OP_ARGMAX,
 			&attr, sizeof(attr), err);
+}
+
+/* CumSum and Tile take their axis or repeats as attributes, not inputs. */
+static int rt_lower_cumsum(struct eia_model *m, struct rt_node *nd,
+			   struct eia_runner_error *err)
+{
+	struct eia_cumsum_attr attr = { 0 };
+	int64_t excl, rev;
+	int axis, ret;
+
+	ret = rt_cumsum_axis(m, nd, &axis, err);
+	if (!ret)
+		ret = rt_attr_int(nd, "exclusive", 0, &excl, err);
+	if (!ret)
+		ret = rt_attr_int(nd, "reverse", 0, &rev, err);
+	if (ret)
+		return ret;
+	if ((excl != 0 && excl != 1) || (rev != 0 && rev != 1))
+		return rt_node_fail(err, EINVAL, nd, "exclusive and reverse are 0 or 1");
+	attr.axis = axis;
+	attr.exclusive = (uint32_t)excl;
+	attr.reverse = (uint32_t)rev;
+	return rt_step_add(m, nd, EIA_OP_CUMSUM, &nd->in[0], 1, nd->out, 1, &attr, sizeof(attr),
+			   err);
+}
+
+static int rt_lower_tile(struct eia_model *m, struct rt_node *nd,
+			 struct eia_runner_error *err)
+{
+	struct eia_tile_attr attr;
+	int ret;
+
+	memset(&attr, 0, sizeof(attr));
+	ret = rt_tile_repeats(m, nd, attr.repeats, err);
+	return ret ? ret : rt_step_add(m, nd, EIA_OP_TILE, &nd->in[0], 1, nd->out, 1, &attr,
+				       sizeof(attr), err);
+}
+
+/*
+ * InstanceNormalization: LayerNormalization of X seen as (N * C, spatial),
+ * with a scale of 1, then the per-channel Scale and B, seen as (C, 1, ...),
+ * by Mul and Add.
+ */
+static int rt_lower_instancenorm(struct eia_model *m, struct rt_node *nd,
+				 struct eia_runner_error *err)
+{
+	struct eia_layernorm_attr attr = { .axis = 1 };
+	const struct rt_shape xs = m->t[nd->in[0]].shape;
+	struct rt_shape flat = { .ndim = 2, .d = { xs.d[0] * xs.d[1], 1 } };
+	struct rt_shape per = { .ndim = xs.ndim - 1, .d = { xs.d[1] } }, one = { .ndim = 1 };
+	int dtype = m->t[nd->in[0]].dtype, in[2], xv, yv, y, scaled, i, ret;
+
+	ret = rt_attr_float(nd, "epsilon", 1e-5f, &attr.epsilon, err);
+	if (ret)
+		return ret;
+	for (i = 2; i < xs.ndim; i++) {
+		flat.d[1] *= xs.d[i];
+		per.d[i - 1] = 1;
+	}
+	one.d[0] = 1;
+	ret = rt_view_as(m, nd, nd->in[0], &flat, &xv, err);
+	if (!ret)
+		ret = rt_fill_const(m, nd, dtype, &one, 1, &in[1], err);
+	if (!ret)
+		ret = rt_value_add(m, nd, dtype, &flat, &yv, err);
+	if (ret)
+		return ret;
+	in[0] = xv;
+	ret = rt_step_add(m, nd, EIA_OP_LAYERNORM, in, 2, &yv, 1, &attr, sizeof(attr), err);
+	if (!ret)
+		ret = rt_view_as(m, nd, yv, &xs, &y, err);
+	if (!ret)
+		ret = rt_view_as(m, nd, nd->in[1], &per, &in[1], err);
+	if (!ret)
+		ret = rt_value_add(m, nd, dtype, &xs, &scaled, err);
+	if (ret)
+		return ret;
+	in[0] = y;
+	ret = rt_step_add(m, nd, EIA_OP_MUL, in, 2, &scaled, 1, NULL, 0, err);
+	if (!ret)
+		ret = rt_view_as(m, nd, nd->in[2], &per, &in[1], err);
+	if (ret)
+		return ret;
+	in[0] = scaled;
+	return rt_step_add(m, nd, EIA_OP_ADD, in, 2, nd->out, 1, NULL, 0, err);
 }
 
 static int rt_lower_axis_op(struct eia_model *m, struct rt_node *nd, int op,
@@ -467,15 +747,107 @@ static int rt_lower_transpose(struct eia_model *m, struct rt_node *nd,
 	return rt_step1(m, nd, EIA_OP_TRANSPOSE, &attr, sizeof(attr), err);
 }
 
-static int rt_lower_reduce(struct eia_model *m, struct rt_node *nd,
+static const struct {
+	const char *name;
+	int op;
+} rt_reduce_ops[] = {
+	{ "ReduceMean", EIA_OP_REDUCE_MEAN }, { "ReduceSum", EIA_OP_REDUCE_SUM },
+	{ "ReduceMax", EIA_OP_REDUCE_MAX }, { "ReduceMin", EIA_OP_REDUCE_MIN },
+	{ "ReduceProd", EIA_OP_REDUCE_PROD }, { "ReduceL1", EIA_OP_REDUCE_L1 },
+	{ "ReduceL2", EIA_OP_REDUCE_L2 }, { "ReduceSumSquare", EIA_OP_REDUCE_SUM_SQUARE },
+	{ "ReduceLogSum", EIA_OP_REDUCE_LOG_SUM },
+	{ "ReduceLogSumExp", EIA_OP_REDUCE_LOG_SUM_EXP },
+};
+
+/* Dropout for inference: a view; its mask, when used, a constant true. */
+static int rt_lower_dropout(struct eia_model *m, struct rt_node *nd,
+			    struct eia_runner_error *err)
+{
+	const struct rt_shape s = m->t[nd->in[0]].shape;
+	int mask, ret;
+
+	rt_view(m, nd->out[0], nd->in[0]);
+	if (nd->nout < 2 || nd->out[1] < 0 || !m->t[nd->out[1]].needed)
+		return 0;
+	ret = rt_fill_const(m, nd, EIA_DTYPE_BOOL, &s, 1, &mask, err);
+	if (!ret)
+		rt_view(m, nd->out[1], mask);
+	return ret;
+}
+
+/* PRelu: Where(X < 0, X * Slope, X). */
+static int rt_lower_prelu(struct eia_model *m, struct rt_node *nd,
+			  struct eia_runner_error *err)
+{
+	const struct rt_shape xs = m->t[nd->in[0]].shape, one = { 0 };
+	int dtype = m->t[nd->in[0]].dtype, in[3], neg, scaled, ret;
+
+	ret = rt_fill_const(m, nd, dtype, &one, 0, &in[1], err);
+	if (!ret)
+		ret = rt_value_add(m, nd, EIA_DTYPE_BOOL, &xs, &neg, err);
+	if (!ret)
+		ret = rt_value_add(m, nd, dtype, &xs, &scaled, err);
+	if (ret)
+		return ret;
+	in[0] = nd->in[0];
+	ret = rt_step_add(m, nd, EIA_OP_LESS, in, 2, &neg, 1, NULL, 0, err);
+	if (!ret)
+		ret = rt_step_add(m, nd, EIA_OP_MUL, nd->in, 2, &scaled, 1, NULL, 0, err);
+	if (ret)
+		return ret;
+	in[0] = neg;
+	in[1] = scaled;
+	in[2] = nd->in[0];
+	return rt_step_add(m, nd, EIA_OP_WHERE, in, 3, nd->out, 1, NULL, 0, err);
+}
+
+/* Trilu: Where(the triangle, X, 0), the triangle a constant of X's last two dims. */
+static int rt_lower_trilu(struct eia_model *m, struct rt_node *nd,
+			  struct eia_runner_error *err)
+{
+	const struct rt_shape xs = m->t[nd->in[0]].shape, one = { 0 };
+	struct rt_shape ms = { .ndim = 2, .d = { xs.d[xs.ndim - 2], xs.d[xs.ndim - 1] } };
+	int dtype = m->t[nd->in[0]].dtype, in[3] = { -1, nd->in[0], -1 }, ret;
+	int64_t k, upper, i, j;
+	uint8_t *keep;
+
+	ret = rt_trilu_k(m, nd, &k, err);
+	if (!ret)
+		ret = rt_attr_int(nd, "upper", 1, &upper, err);
+	if (!ret)
+		ret = rt_fill_const(m, nd, EIA_DTYPE_BOOL, &ms, 0, &in[0], err);
+	if (!ret)
+		ret = rt_fill_const(m, nd, dtype, &one, 0, &in[2], err);
+	if (ret)
+		return ret;
+	keep = m->t[in[0]].data;
+	for (i = 0; i < ms.d[0]; i++)
+		for (j = 0; j < ms.d[1]; j++)
+			keep[i * ms.d[1] + j] = upper ? j - i >= k : j - i <= k;
+	return rt_step_add(m, nd, EIA_OP_WHERE, in, 3, nd->out, 1, NULL, 0, err);
+}
+
+/* GlobalMaxPool: ReduceMax over the spatial dims, kept. */
+static int rt_lower_global_max(struct eia_model *m, struct rt_node *nd,
+			       struct eia_runner_error *err)
+{
+	struct eia_reduce_attr attr = EIA_REDUCE_ATTR_INIT;
+	int i;
+
+	for (i = 2; i < m->t[nd->in[0]].shape.ndim; i++)
+		attr.axes[attr.n_axes++] = i;
+	return rt_step1(m, nd, EIA_OP_REDUCE_MAX, &attr, sizeof(attr), err);
+}
+
+/* The reduction @op, with the axes resolved (the axes input is not passed). */
+static int rt_lower_reduce(struct eia_model *m, struct rt_node *nd, int op,
 			   struct eia_runner_error *err)
 {
 	struct eia_reduce_attr attr;
 	int in = nd->in[0];
 	int ret = rt_reduce_attr(m, nd, &attr, err);
 
-	return ret ? ret : rt_step_add(m, nd, EIA_OP_REDUCE_MEAN, &in, 1, nd->out, 1,
-				       &attr, sizeof(attr), err);
+	return ret ? ret : rt_step_add(m, nd, op, &in, 1, nd->out, 1, &attr, sizeof(attr), err);
 }
 
 static int rt_lower_slice(struct eia_model *m, struct rt_node *nd,
@@ -494,7 +866,9 @@ static int rt_lower_slice(struct eia_model *m, struct rt_node *nd,
 static int rt_lower_split(struct eia_model *m, struct rt_node *nd,
 			  struct eia_runner_error *err)
 {
-	const struct rt_tensor *x = rt_in(m, nd, 0);
+	/* Copies: adding tensors moves m->t. */
+	const struct rt_shape xs = rt_in(m, nd, 0)->shape;
+	int dtype = rt_in(m, nd, 0)->dtype;
 	struct eia_split_attr attr;
 	int out[EIA_OP_MAX_IO], axis, i, ret;
 
@@ -505,14 +879,14 @@ static int rt_lower_split(struct eia_model *m, struct rt_node *nd,
 	attr.axis = axis;
 	attr.n_split = (uint32_t)nd->nout;
 	for (i = 0; i < nd->nout; i++) {
-		struct rt_shape s = x->shape;
+		struct rt_shape s = xs;
 
 		out[i] = nd->out[i];
 		if (out[i] >= 0)
 			continue;
 		/* An output nobody named still needs somewhere to go. */
 		s.d[axis] = attr.split[i];
-		ret = rt_value_add(m, nd, x->dtype, &s, &out[i], err);
+		ret = rt_value_add(m, nd, dtype, &s, &out[i], err);
 		if (ret)
 			return ret;
 	}
@@ -524,9 +898,11 @@ static int rt_lower_split(struct eia_model *m, struct rt_node *nd,
 static int rt_lower_batchnorm(struct eia_model *m, struct rt_node *nd,
 			      struct eia_runner_error *err)
 {
-	const struct rt_tensor *x = rt_in(m, nd, 0);
-	struct rt_shape ps = { .ndim = x->shape.ndim - 1 };
-	int64_t c = x->shape.d[1], k;
+	/* Copies: adding tensors moves m->t. */
+	const struct rt_shape xs = rt_in(m, nd, 0)->shape;
+	const int dtype = rt_in(m, nd, 0)->dtype;
+	struct rt_shape ps = { .ndim = xs.ndim - 1 };
+	int64_t c = xs.d[1], k;
 	int in[2], tmp, ret, i, sc, bi;
 	float eps;
 	double *s, *b;
@@ -563,12 +939,12 @@ static int rt_lower_batchnorm(struct eia_model *m, struct rt_node *nd,
 		s[k] = g[0] / sqrt(g[3] + eps);
 		b[k] = g[1] - g[2] * s[k];
 	}
-	ret = rt_fill_const(m, nd, x->dtype, &ps, 0, &sc, err);
+	ret = rt_fill_const(m, nd, dtype, &ps, 0, &sc, err);
 	if (!ret)
-		ret = rt_fill_const(m, nd, x->dtype, &ps, 0, &bi, err);
+		ret = rt_fill_const(m, nd, dtype, &ps, 0, &bi, err);
 	if (!ret) {
 		for (k = 0; k < c; k++) {
-			if (x->dtype == EIA_DTYPE_F32) {
+			if (dtype == EIA_DTYPE_F32) {
 				((float *)m->t[sc].data)[k] = (float)s[k];
 				((float *)m->t[bi].data)[k] = (float)b[k];
 			} else {
@@ -580,7 +956,7 @@ static int rt_lower_batchnorm(struct eia_model *m, struct rt_node *nd,
 	free(s);
 	free(b);
 	if (!ret)
-		ret = rt_value_add(m, nd, x->dtype, &x->shape, &tmp, err);
+		ret = rt_value_add(m, nd, dtype, &xs, &tmp, err);
 	if (ret)
 		return ret;
 	in[0] = nd->in[0];
@@ -742,7 +1118,11 @@ static int rt_lower_node(struct eia_model *m, struct rt_node *nd,
 			 struct eia_runner_error *err)
 {
 	const char *op = nd->op;
+	size_t i;
 
+	for (i = 0; i < sizeof(rt_direct_ops) / sizeof(rt_direct_ops[0]); i++)
+		if (!strcmp(rt_direct_ops[i].name, op))
+			return rt_step1(m, nd, rt_direct_ops[i].op, NULL, 0, err);
 	if (rt_is_view_op(op)) {
 		rt_view(m, nd->out[0], nd->in[0]);
 		return 0;
@@ -750,21 +1130,17 @@ static int rt_lower_node(struct eia_model *m, struct rt_node *nd,
 	if (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul") ||
 	    !strcmp(op, "Div") || !strcmp(op, "Pow"))
 		return rt_lower_binary(m, nd, err);
-	if (!strcmp(op, "Relu") || !strcmp(op, "Tanh") || !strcmp(op, "Erf") ||
-	    !strcmp(op, "Sqrt") || !strcmp(op, "Sigmoid") || !strcmp(op, "Exp"))
-		return rt_lower_unary(m, nd, err);
-	if (!strcmp(op, "Neg"))
-		return rt_lower_neg(m, nd, err);
-	if (!strcmp(op, "Cast"))
+	if (!strcmp(op, "LeakyRelu") || !strcmp(op, "HardSigmoid") || !strcmp(op, "Elu"))
+		return rt_lower_activation(m, nd, err);
+	if (!strcmp(op, "Min") || !strcmp(op, "Max") || !strcmp(op, "Sum") ||
+	    !strcmp(op, "Mean"))
+		return rt_lower_variadic(m, nd, err);
+	if (!strcmp(op, "Cast") || !strcmp(op, "CastLike"))
 		return rt_lower_cast(m, nd, err);
 	if (!strcmp(op, "Expand"))
 		return rt_lower_expand(m, nd, err);
-	if (!strcmp(op, "Where"))
-		return rt_step1(m, nd, EIA_OP_WHERE, NULL, 0, err);
-	if (!strcmp(op, "MatMul"))
-		return rt_step1(m, nd, EIA_OP_MATMUL, NULL, 0, err);
-	if (!strcmp(op, "GlobalAveragePool"))
-		return rt_step1(m, nd, EIA_OP_GLOBAL_AVGPOOL, NULL, 0, err);
+	if (!strcmp(op, "Clip"))
+		return rt_lower_clip(m, nd, err);
 	if (!strcmp(op, "Gemm"))
 		return rt_lower_gemm(m, nd, err);
 	if (!strcmp(op, "Conv"))
@@ -772,11 +1148,14 @@ static int rt_lower_node(struct eia_model *m, struct rt_node *nd,
 	if (!strcmp(op, "MaxPool") || !strcmp(op, "AveragePool"))
 		return rt_lower_pool(m, nd, err);
 	if (!strcmp(op, "Softmax"))
-		return rt_lower_softmax(m, nd, err);
+		return rt_lower_softmax(m, nd, EIA_OP_SOFTMAX, err);
+	if (!strcmp(op, "LogSoftmax"))
+		return rt_lower_softmax(m, nd, EIA_OP_LOG_SOFTMAX, err);
 	if (!strcmp(op, "LayerNormalization"))
 		return rt_lower_layernorm(m, nd, err);
-	if (!strcmp(op, "ReduceMean"))
-		return rt_lower_reduce(m, nd, err);
+	for (i = 0; i < sizeof(rt_reduce_ops) / sizeof(rt_reduce_ops[0]); i++)
+		if (!strcmp(rt_reduce_ops[i].name, op))
+			return rt_lower_reduce(m, nd, rt_reduce_ops[i].op, err);
 	if (!strcmp(op, "Transpose"))
 		return rt_lower_transpose(m, nd, err);
 	if (!strcmp(op, "Gather"))
@@ -791,6 +1170,22 @@ static int rt_lower_node(struct eia_model *m, struct rt_node *nd,
 		return rt_lower_batchnorm(m, nd, err);
 	if (!strcmp(op, "Pad"))
 		return rt_lower_pad(m, nd, err);
+	if (!strcmp(op, "ArgMax") || !strcmp(op, "ArgMin"))
+		return rt_lower_arg(m, nd, err);
+	if (!strcmp(op, "CumSum"))
+		return rt_lower_cumsum(m, nd, err);
+	if (!strcmp(op, "Tile"))
+		return rt_lower_tile(m, nd, err);
+	if (!strcmp(op, "GlobalMaxPool"))
+		return rt_lower_global_max(m, nd, err);
+	if (!strcmp(op, "Dropout"))
+		return rt_lower_dropout(m, nd, err);
+	if (!strcmp(op, "PRelu"))
+		return rt_lower_prelu(m, nd, err);
+	if (!strcmp(op, "Trilu"))
+		return rt_lower_trilu(m, nd, err);
+	if (!strcmp(op, "InstanceNormalization"))
+		return rt_lower_instancenorm(m, nd, err);
 	return rt_node_fail(err, EOPNOTSUPP, nd,
 			    "has no eia operator: it runs only when its inputs are constants the runner can fold");
 }

@@ -38,6 +38,7 @@ bool rt_broadcast(const struct rt_shape *a, const struct rt_shape *b,
 		  struct rt_shape *out)
 {
 	int r = a->ndim > b->ndim ? a->ndim : b->ndim, i;
+	struct rt_shape s = { .ndim = r };	/* @out may be @a or @b */
 
 	for (i = 0; i < r; i++) {
 		int ia = i - (r - a->ndim), ib = i - (r - b->ndim);
@@ -45,9 +46,9 @@ bool rt_broadcast(const struct rt_shape *a, const struct rt_shape *b,
 
 		if (da != db && da != 1 && db != 1)
 			return false;
-		out->d[i] = da == 1 ? db : da;
+		s.d[i] = da == 1 ? db : da;
 	}
-	out->ndim = r;
+	*out = s;
 	return true;
 }
 
@@ -140,6 +141,210 @@ static int rt_same_float(struct eia_model *m, struct rt_node *nd,
 	return rt_set_out(m, nd, 0, x->dtype, &x->shape, err);
 }
 
+/* Floats and integers: the operators (Neg, Abs, Sign) eia has for both. */
+static int rt_same_numeric(struct eia_model *m, struct rt_node *nd,
+			   struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_req(m, nd, 0);
+
+	if (x->dtype == EIA_DTYPE_BOOL)
+		return rt_node_fail(err, EOPNOTSUPP, nd, "BOOL input '%s' is not supported",
+				    x->name);
+	return rt_set_out(m, nd, 0, x->dtype, &x->shape, err);
+}
+
+/* Min, Max, Sum and Mean: any number of inputs of one dtype, broadcast. */
+static int rt_variadic(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
+{
+	const struct rt_tensor *x0 = rt_req(m, nd, 0);
+	bool ints = !strcmp(nd->op, "Min") || !strcmp(nd->op, "Max");
+	struct rt_shape s = x0->shape;
+	int i;
+
+	if (!rt_dtype_float(x0->dtype) &&
+	    (!ints || (x0->dtype != EIA_DTYPE_I64 && x0->dtype != EIA_DTYPE_I32)))
+		return rt_node_fail(err, EOPNOTSUPP, nd, "%s inputs are not supported",
+				    eia_dtype_name(x0->dtype));
+	for (i = 1; i < nd->nin; i++) {
+		const struct rt_tensor *x = rt_in(m, nd, i);
+
+		if (!x)
+			return rt_node_fail(err, EINVAL, nd, "input %d is missing", i);
+		if (x->dtype != x0->dtype)
+			return rt_node_fail(err, EINVAL, nd, "inputs of different dtypes (%s, %s)",
+					    eia_dtype_name(x0->dtype), eia_dtype_name(x->dtype));
+		if (!rt_broadcast(&s, &x->shape, &s))
+			return rt_node_fail(err, EINVAL, nd, "input '%s' does not broadcast",
+					    x->name);
+	}
+	return rt_set_out(m, nd, 0, x0->dtype, &s, err);
+}
+
+static int rt_arg(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_req(m, nd, 0);
+	struct rt_shape s = { 0 };
+	int64_t axis, keep;
+	int a, i, ret;
+
+	ret = rt_attr_int(nd, "axis", 0, &axis, err);
+	if (!ret)
+		ret = rt_attr_int(nd, "keepdims", 1, &keep, err);
+	if (ret)
+		return ret;
+	a = rt_axis(axis, x->shape.ndim);
+	if (a < 0)
+		return rt_node_fail(err, EINVAL, nd, "axis %lld out of range", (long long)axis);
+	if (x->dtype == EIA_DTYPE_BOOL)
+		return rt_node_fail(err, EOPNOTSUPP, nd, "BOOL input '%s' is not supported",
+				    x->name);
+	for (i = 0; i < x->shape.ndim; i++)
+		if (i != a || keep)
+			s.d[s.ndim++] = i == a ? 1 : x->shape.d[i];
+	return rt_set_out(m, nd, 0, EIA_DTYPE_I64, &s, err);
+}
+
+int rt_cumsum_axis(struct eia_model *m, const struct rt_node *nd, int *axis,
+		   struct eia_runner_error *err)
+{
+	int64_t v;
+	int n, ret = rt_const_ints(m, nd, 1, "axis", &v, 1, &n, err);
+
+	if (ret)
+		return ret;
+	*axis = n == 1 ? rt_axis(v, rt_in(m, nd, 0)->shape.ndim) : -1;
+	if (*axis < 0)
+		return rt_node_fail(err, EINVAL, nd, "axis out of range");
+	return 0;
+}
+
+static int rt_cumsum(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_req(m, nd, 0);
+	int axis, ret = rt_cumsum_axis(m, nd, &axis, err);
+
+	if (ret)
+		return ret;
+	if (x->dtype == EIA_DTYPE_BOOL)
+		return rt_node_fail(err, EOPNOTSUPP, nd, "BOOL input '%s' is not supported",
+				    x->name);
+	return rt_set_out(m, nd, 0, x->dtype, &x->shape, err);
+}
+
+int rt_tile_repeats(struct eia_model *m, const struct rt_node *nd, int64_t *repeats,
+		    struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_in(m, nd, 0);
+	int n, i, ret = rt_const_ints(m, nd, 1, "repeats", repeats, EIA_MAX_DIMS, &n, err);
+
+	if (ret)
+		return ret;
+	if (n != x->shape.ndim)
+		return rt_node_fail(err, EINVAL, nd, "%d repeats for rank %d", n, x->shape.ndim);
+	for (i = 0; i < n; i++)
+		if (repeats[i] < 0)
+			return rt_node_fail(err, EINVAL, nd, "repeat %lld", (long long)repeats[i]);
+	return 0;
+}
+
+static int rt_tile(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_req(m, nd, 0);
+	int64_t repeats[EIA_MAX_DIMS];
+	struct rt_shape s = x->shape;
+	int i, ret = rt_tile_repeats(m, nd, repeats, err);
+
+	if (ret)
+		return ret;
+	for (i = 0; i < s.ndim; i++)
+		if (__builtin_mul_overflow(s.d[i], repeats[i], &s.d[i]))
+			return rt_node_fail(err, EINVAL, nd, "dim %d overflows", i);
+	return rt_set_out(m, nd, 0, x->dtype, &s, err);
+}
+
+static int rt_instancenorm(struct eia_model *m, struct rt_node *nd,
+			   struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_req(m, nd, 0);
+	int i;
+
+	if (x->shape.ndim < 3 || !rt_dtype_float(x->dtype))
+		return rt_node_fail(err, EINVAL, nd, "X must be float of rank >= 3");
+	for (i = 1; i < 3; i++) {
+		const struct rt_tensor *p = rt_req(m, nd, i);
+
+		if (p->dtype != x->dtype || p->shape.ndim != 1 || p->shape.d[0] != x->shape.d[1])
+			return rt_node_fail(err, EINVAL, nd, "'%s' is not (C) of X's dtype",
+					    p->name);
+	}
+	return rt_set_out(m, nd, 0, x->dtype, &x->shape, err);
+}
+
+/* Dropout for inference: the input; the mask, when asked for, all true. */
+static int rt_dropout(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_req(m, nd, 0), *train = rt_in(m, nd, 2);
+	int ret;
+
+	if (train && (train->kind != RT_CONST || train->dtype != EIA_DTYPE_BOOL ||
+		      rt_shape_numel(&train->shape, train->dtype) != 1))
+		return rt_node_fail(err, EOPNOTSUPP, nd,
+				    "training_mode must be a constant BOOL scalar");
+	if (train && *(const uint8_t *)train->data)
+		return rt_node_fail(err, EOPNOTSUPP, nd, "training mode is not supported");
+	ret = rt_set_out(m, nd, 0, x->dtype, &x->shape, err);
+	return ret ? ret : rt_set_out(m, nd, 1, EIA_DTYPE_BOOL, &x->shape, err);
+}
+
+static int rt_size(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
+{
+	struct rt_shape s = { 0 };
+
+	(void)rt_req(m, nd, 0);
+	return rt_set_out(m, nd, 0, EIA_DTYPE_I64, &s, err);
+}
+
+/* PRelu: Slope broadcasts unidirectionally to X. */
+static int rt_prelu(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_req(m, nd, 0), *slope = rt_req(m, nd, 1);
+	struct rt_shape s;
+
+	if (!rt_dtype_float(x->dtype) || slope->dtype != x->dtype)
+		return rt_node_fail(err, EOPNOTSUPP, nd, "X and slope must share a float dtype");
+	if (!rt_broadcast(&x->shape, &slope->shape, &s) || !rt_shape_eq(&s, &x->shape))
+		return rt_node_fail(err, EINVAL, nd, "slope does not broadcast to X");
+	return rt_set_out(m, nd, 0, x->dtype, &x->shape, err);
+}
+
+/* Trilu's diagonal offset k (input 1, constant; 0 without it). */
+int rt_trilu_k(struct eia_model *m, const struct rt_node *nd, int64_t *k,
+	       struct eia_runner_error *err)
+{
+	int n, ret;
+
+	*k = 0;
+	if (!rt_in(m, nd, 1))
+		return 0;
+	ret = rt_const_ints(m, nd, 1, "k", k, 1, &n, err);
+	if (!ret && n != 1)
+		return rt_node_fail(err, EINVAL, nd, "k is not one value");
+	return ret;
+}
+
+static int rt_trilu(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_req(m, nd, 0);
+	int64_t k;
+	int ret = rt_trilu_k(m, nd, &k, err);
+
+	if (ret)
+		return ret;
+	if (x->shape.ndim < 2)
+		return rt_node_fail(err, EINVAL, nd, "X has rank %d", x->shape.ndim);
+	return rt_set_out(m, nd, 0, x->dtype, &x->shape, err);
+}
+
 static int rt_not(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
 {
 	const struct rt_tensor *x = rt_req(m, nd, 0);
@@ -158,7 +363,7 @@ static bool rt_is_compare(const char *op)
 static int rt_binary(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
 {
 	const struct rt_tensor *a = rt_req(m, nd, 0), *b = rt_req(m, nd, 1);
-	bool logic = !strcmp(nd->op, "And") || !strcmp(nd->op, "Or");
+	bool logic = !strcmp(nd->op, "And") || !strcmp(nd->op, "Or") || !strcmp(nd->op, "Xor");
 	struct rt_shape s;
 	char sa[160], sb[160];
 
@@ -170,7 +375,9 @@ static int rt_binary(struct eia_model *m, struct rt_node *nd, struct eia_runner_
 	if (a->dtype != b->dtype && strcmp(nd->op, "Pow"))
 		return rt_node_fail(err, EINVAL, nd, "inputs of different dtypes (%s, %s)",
 				    eia_dtype_name(a->dtype), eia_dtype_name(b->dtype));
-	if (logic != (a->dtype == EIA_DTYPE_BOOL))
+	/* BOOL: the logic operators' only dtype, and Equal's too. */
+	if (logic ? a->dtype != EIA_DTYPE_BOOL :
+		    a->dtype == EIA_DTYPE_BOOL && strcmp(nd->op, "Equal"))
 		return rt_node_fail(err, EINVAL, nd, "%s inputs are not supported",
 				    eia_dtype_name(a->dtype));
 	return rt_set_out(m, nd, 0, rt_is_compare(nd->op) ? EIA_DTYPE_BOOL : a->dtype,
@@ -206,6 +413,32 @@ static int rt_cast(struct eia_model *m, struct rt_node *nd, struct eia_runner_er
 		return rt_node_fail(err, EOPNOTSUPP, nd, "cast to %s is not supported",
 				    rt_onnx_type_name((int32_t)to));
 	return rt_set_out(m, nd, 0, dtype, &x->shape, err);
+}
+
+static int rt_clip(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_req(m, nd, 0);
+	int i;
+
+	if (x->dtype == EIA_DTYPE_BOOL)
+		return rt_node_fail(err, EOPNOTSUPP, nd, "BOOL input '%s' is not supported",
+				    x->name);
+	for (i = 1; i < nd->nin; i++) {
+		const struct rt_tensor *b = rt_in(m, nd, i);
+
+		if (b && (b->dtype != x->dtype || rt_shape_numel(&b->shape, b->dtype) != 1))
+			return rt_node_fail(err, EINVAL, nd,
+					    "bound '%s' is not one value of the input's dtype",
+					    b->name);
+	}
+	return rt_set_out(m, nd, 0, x->dtype, &x->shape, err);
+}
+
+static int rt_cast_like(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_req(m, nd, 0), *like = rt_req(m, nd, 1);
+
+	return rt_set_out(m, nd, 0, like->dtype, &x->shape, err);
 }
 
 static int rt_shape_op(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
@@ -743,8 +976,8 @@ int rt_reduce_attr(struct eia_model *m, const struct rt_node *nd,
 	return 0;
 }
 
-static int rt_reduce_mean(struct eia_model *m, struct rt_node *nd,
-			  struct eia_runner_error *err)
+/* ReduceMean, ReduceSum, ReduceMax, ... (all the reductions). */
+static int rt_reduce(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
 {
 	const struct rt_tensor *x = rt_req(m, nd, 0);
 	struct eia_reduce_attr attr;
@@ -756,7 +989,10 @@ static int rt_reduce_mean(struct eia_model *m, struct rt_node *nd,
 	ret = rt_reduce_attr(m, nd, &attr, err);
 	if (ret)
 		return ret;
-	if (!rt_dtype_float(x->dtype))
+	/* Integers for the reductions that stay integers, as in gpud. */
+	if (!rt_dtype_float(x->dtype) &&
+	    (x->dtype == EIA_DTYPE_BOOL || !strcmp(nd->op, "ReduceMean") ||
+	     !strcmp(nd->op, "ReduceL2") || !strncmp(nd->op, "ReduceLog", 9)))
 		return rt_node_fail(err, EOPNOTSUPP, nd, "%s input is not supported",
 				    eia_dtype_name(x->dtype));
 	if (!attr.n_axes && attr.noop_with_empty_axes)
@@ -853,54 +1089,63 @@ static int rt_auto_pad(const struct rt_node *nd, uint32_t *mode,
 	return 0;
 }
 
-/* The 2-D window attributes Conv and the pools share. */
-static int rt_window(const struct rt_node *nd, int64_t *kernel, int64_t *strides,
-		     int64_t *dilations, int64_t *pads, uint32_t *auto_pad,
+/*
+ * Window attributes of Conv and the pools over @n spatial dims: pads are
+ * the @n begins, then the ends; kernel 0 where kernel_shape is absent.
+ */
+struct rt_win {
+	int n;
+	int64_t kernel[3], strides[3], dilations[3], pads[6];
+	uint32_t auto_pad;
+};
+
+/* One window attribute of @n ints (@def where absent). */
+static int rt_window_ints(const struct rt_node *nd, const char *name, int n, int64_t def,
+			  int64_t *v, struct eia_runner_error *err)
+{
+	int cnt, i, ret = rt_attr_ints(nd, name, v, 2 * EIA_MAX_DIMS, &cnt, err);
+
+	if (ret)
+		return ret;
+	if (cnt >= 0 && cnt != n)
+		return rt_node_fail(err, EINVAL, nd, "%s has %d values for %d spatial dims",
+				    name, cnt, n);
+	for (i = cnt < 0 ? 0 : n; i < n; i++)
+		v[i] = def;
+	return 0;
+}
+
+/* The window attributes Conv and the pools share, over @n spatial dims. */
+static int rt_window(const struct rt_node *nd, int n, struct rt_win *w,
 		     struct eia_runner_error *err)
 {
-	int64_t v[4];
-	int n, i, ret;
+	int i, ret;
 
-	ret = rt_attr_ints(nd, "kernel_shape", v, 4, &n, err);
+	if (n < 1 || n > 3)
+		return rt_node_fail(err, EOPNOTSUPP, nd,
+				    "only 1-D, 2-D and 3-D windows are supported, not %d-D", n);
+	memset(w, 0, sizeof(*w));
+	w->n = n;
+	ret = rt_window_ints(nd, "kernel_shape", n, 0, w->kernel, err);
+	if (!ret)
+		ret = rt_window_ints(nd, "strides", n, 1, w->strides, err);
+	if (!ret)
+		ret = rt_window_ints(nd, "dilations", n, 1, w->dilations, err);
+	if (!ret)
+		ret = rt_window_ints(nd, "pads", 2 * n, 0, w->pads, err);
+	if (!ret)
+		ret = rt_auto_pad(nd, &w->auto_pad, err);
 	if (ret)
 		return ret;
-	if (n >= 0 && n != 2)
-		return rt_node_fail(err, EOPNOTSUPP, nd, "only 2-D windows are supported");
-	kernel[0] = n < 0 ? 0 : v[0];
-	kernel[1] = n < 0 ? 0 : v[1];
-	ret = rt_attr_ints(nd, "strides", v, 4, &n, err);
-	if (ret)
-		return ret;
-	if (n >= 0 && n != 2)
-		return rt_node_fail(err, EOPNOTSUPP, nd, "strides: only 2-D windows are supported");
-	strides[0] = n < 0 ? 1 : v[0];
-	strides[1] = n < 0 ? 1 : v[1];
-	ret = rt_attr_ints(nd, "dilations", v, 4, &n, err);
-	if (ret)
-		return ret;
-	if (n >= 0 && n != 2)
-		return rt_node_fail(err, EOPNOTSUPP, nd, "dilations: only 2-D windows are supported");
-	dilations[0] = n < 0 ? 1 : v[0];
-	dilations[1] = n < 0 ? 1 : v[1];
-	ret = rt_attr_ints(nd, "pads", v, 4, &n, err);
-	if (ret)
-		return ret;
-	if (n >= 0 && n != 4)
-		return rt_node_fail(err, EOPNOTSUPP, nd, "pads: only 2-D windows are supported");
-	for (i = 0; i < 4; i++)
-		pads[i] = n < 0 ? 0 : v[i];
-	ret = rt_auto_pad(nd, auto_pad, err);
-	if (ret)
-		return ret;
-	for (i = 0; i < 2; i++)
-		if (strides[i] < 1 || dilations[i] < 1 || kernel[i] < 0 ||
-		    strides[i] > INT32_MAX || dilations[i] > INT32_MAX || kernel[i] > INT32_MAX)
+	for (i = 0; i < n; i++)
+		if (w->strides[i] < 1 || w->dilations[i] < 1 || w->kernel[i] < 0 ||
+		    w->strides[i] > INT32_MAX || w->dilations[i] > INT32_MAX ||
+		    w->kernel[i] > INT32_MAX)
 			return rt_node_fail(err, EINVAL, nd, "kernel, strides or dilations out of range");
-	for (i = 0; i < 4; i++)
-		if (pads[i] < 0 || pads[i] > INT32_MAX)
+	for (i = 0; i < 2 * n; i++) {
+		if (w->pads[i] < 0 || w->pads[i] > INT32_MAX)
 			return rt_node_fail(err, EINVAL, nd, "pads out of range");
-	if (*auto_pad != EIA_AUTO_PAD_NOTSET) {
-		if (pads[0] || pads[1] || pads[2] || pads[3])
+		if (w->pads[i] && w->auto_pad != EIA_AUTO_PAD_NOTSET)
 			return rt_node_fail(err, EINVAL, nd, "pads given with auto_pad");
 	}
 	return 0;
@@ -926,108 +1171,219 @@ static int64_t rt_window_dim(int64_t in, int64_t k, int64_t s, int64_t d,
 	return out;
 }
 
+/*
+ * A 1-D window as a 2-D one over a unit height, which the 2-D operators
+ * compute with it unpadded: @w2 gets (1, x) pairs and (0, begin, 0, end)
+ * pads; a 2-D window is copied.
+ */
+static void rt_window_2d(const struct rt_win *w, struct rt_win *w2)
+{
+	int i;
+
+	if (w->n == 2) {
+		*w2 = *w;
+		return;
+	}
+	memset(w2, 0, sizeof(*w2));
+	w2->n = 2;
+	w2->auto_pad = w->auto_pad;
+	w2->kernel[0] = w->kernel[0] ? 1 : 0;
+	w2->kernel[1] = w->kernel[0];
+	w2->strides[0] = w2->dilations[0] = 1;
+	w2->strides[1] = w->strides[0];
+	w2->dilations[1] = w->dilations[0];
+	for (i = 0; i < 2; i++)
+		w2->pads[2 * i + 1] = w->pads[i];
+}
+
+/* Conv's window and group, checked against X's and W's dims (any rank). */
+static int rt_conv_window(struct eia_model *m, const struct rt_node *nd, struct rt_win *w,
+			  int64_t *group, struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_in(m, nd, 0), *wt = rt_in(m, nd, 1);
+	int i, ret;
+
+	if (x->shape.ndim != wt->shape.ndim || x->shape.ndim < 3)
+		return rt_node_fail(err, EINVAL, nd, "X has rank %d and W rank %d",
+				    x->shape.ndim, wt->shape.ndim);
+	ret = rt_window(nd, x->shape.ndim - 2, w, err);
+	if (!ret)
+		ret = rt_attr_int(nd, "group", 1, group, err);
+	if (ret)
+		return ret;
+	for (i = 0; i < w->n; i++)
+		if (w->kernel[i] && w->kernel[i] != wt->shape.d[2 + i])
+			return rt_node_fail(err, EINVAL, nd, "kernel_shape differs from W's dims");
+	if (*group < 1 || x->shape.d[1] % *group || wt->shape.d[0] % *group ||
+	    x->shape.d[1] / *group != wt->shape.d[1])
+		return rt_node_fail(err, EINVAL, nd, "group %lld does not fit C %lld and W's dims",
+				    (long long)*group, (long long)x->shape.d[1]);
+	return 0;
+}
+
 int rt_conv_attr(struct eia_model *m, const struct rt_node *nd,
 		 struct eia_conv2d_attr *attr, struct eia_runner_error *err)
 {
-	const struct rt_tensor *x = rt_in(m, nd, 0), *w = rt_in(m, nd, 1);
+	struct rt_win w, w2;
+	int i, ret;
+
+	memset(attr, 0, sizeof(*attr));
+	ret = rt_conv_window(m, nd, &w, &attr->group, err);
+	if (ret)
+		return ret;
+	if (w.n > 2)
+		return rt_node_fail(err, EINVAL, nd, "not a 1-D or 2-D Conv");
+	rt_window_2d(&w, &w2);
+	for (i = 0; i < 2; i++) {
+		attr->kernel[i] = w2.kernel[i];
+		attr->strides[i] = w2.strides[i];
+		attr->dilations[i] = w2.dilations[i];
+	}
+	memcpy(attr->pads, w2.pads, sizeof(attr->pads));
+	attr->auto_pad = w2.auto_pad;
+	return 0;
+}
+
+int rt_conv3d_attr(struct eia_model *m, const struct rt_node *nd,
+		   struct eia_conv3d_attr *attr, struct eia_runner_error *err)
+{
+	struct rt_win w;
 	int ret;
 
 	memset(attr, 0, sizeof(*attr));
-	if (x->shape.ndim != 4 || w->shape.ndim != 4)
-		return rt_node_fail(err, EOPNOTSUPP, nd,
-				    "only 2-D convolution (4-D X and W) is supported, not rank %d",
-				    x->shape.ndim);
-	ret = rt_window(nd, attr->kernel, attr->strides, attr->dilations, attr->pads,
-			&attr->auto_pad, err);
-	if (!ret)
-		ret = rt_attr_int(nd, "group", 1, &attr->group, err);
+	ret = rt_conv_window(m, nd, &w, &attr->group, err);
 	if (ret)
 		return ret;
-	if ((attr->kernel[0] && attr->kernel[0] != w->shape.d[2]) ||
-	    (attr->kernel[1] && attr->kernel[1] != w->shape.d[3]))
-		return rt_node_fail(err, EINVAL, nd, "kernel_shape differs from W's dims");
-	if (attr->group < 1 || x->shape.d[1] % attr->group || w->shape.d[0] % attr->group ||
-	    x->shape.d[1] / attr->group != w->shape.d[1])
-		return rt_node_fail(err, EINVAL, nd, "group %lld does not fit C %lld and W's dims",
-				    (long long)attr->group, (long long)x->shape.d[1]);
+	if (w.n != 3)
+		return rt_node_fail(err, EINVAL, nd, "not a 3-D Conv");
+	memcpy(attr->kernel, w.kernel, sizeof(attr->kernel));
+	memcpy(attr->strides, w.strides, sizeof(attr->strides));
+	memcpy(attr->dilations, w.dilations, sizeof(attr->dilations));
+	memcpy(attr->pads, w.pads, sizeof(attr->pads));
+	attr->auto_pad = w.auto_pad;
 	return 0;
 }
 
 static int rt_conv(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
 {
-	const struct rt_tensor *x = rt_req(m, nd, 0), *w = rt_req(m, nd, 1),
+	const struct rt_tensor *x = rt_req(m, nd, 0), *wt = rt_req(m, nd, 1),
 			       *b = rt_in(m, nd, 2);
-	struct eia_conv2d_attr attr;
-	struct rt_shape s = { .ndim = 4 };
+	struct rt_shape s = { .ndim = x->shape.ndim };
+	struct rt_win w;
+	int64_t group;
 	int ret, i;
 
-	ret = rt_conv_attr(m, nd, &attr, err);
+	ret = rt_conv_window(m, nd, &w, &group, err);
 	if (ret)
 		return ret;
-	if (x->dtype != w->dtype || !rt_dtype_float(x->dtype) || (b && b->dtype != x->dtype))
+	if (x->dtype != wt->dtype || !rt_dtype_float(x->dtype) || (b && b->dtype != x->dtype))
 		return rt_node_fail(err, EINVAL, nd, "X, W and B must share a float dtype");
-	if (b && (b->shape.ndim != 1 || b->shape.d[0] != w->shape.d[0]))
+	if (b && (b->shape.ndim != 1 || b->shape.d[0] != wt->shape.d[0]))
 		return rt_node_fail(err, EINVAL, nd, "B is not (M)");
 	s.d[0] = x->shape.d[0];
-	s.d[1] = w->shape.d[0];
-	for (i = 0; i < 2; i++) {
-		s.d[2 + i] = rt_window_dim(x->shape.d[2 + i], w->shape.d[2 + i],
-					   attr.strides[i], attr.dilations[i], attr.pads[i],
-					   attr.pads[2 + i], attr.auto_pad, false);
+	s.d[1] = wt->shape.d[0];
+	for (i = 0; i < w.n; i++) {
+		s.d[2 + i] = rt_window_dim(x->shape.d[2 + i], wt->shape.d[2 + i], w.strides[i],
+					   w.dilations[i], w.pads[i], w.pads[w.n + i],
+					   w.auto_pad, false);
 		if (s.d[2 + i] < 1)
 			return rt_node_fail(err, EINVAL, nd, "the input is smaller than the kernel");
 	}
 	return rt_set_out(m, nd, 0, x->dtype, &s, err);
 }
 
-int rt_pool_attr(struct eia_model *m, const struct rt_node *nd,
-		 struct eia_pool2d_attr *attr, struct eia_runner_error *err)
+/* The window of a pool over X's spatial dims, with its flags. */
+static int rt_pool_window(struct eia_model *m, const struct rt_node *nd, struct rt_win *w,
+			  uint32_t *ceil_mode, uint32_t *cip, struct eia_runner_error *err)
 {
 	const struct rt_tensor *x = rt_in(m, nd, 0);
 	bool avg = !strcmp(nd->op, "AveragePool");
-	int64_t ceil_mode, cip = 0, order;
-	int ret;
+	int64_t cm, ci = 0, order;
+	int i, ret;
 
-	memset(attr, 0, sizeof(*attr));
-	if (x->shape.ndim != 4)
-		return rt_node_fail(err, EOPNOTSUPP, nd, "only 2-D pooling (4-D X) is supported");
-	ret = rt_window(nd, attr->kernel, attr->strides, attr->dilations, attr->pads,
-			&attr->auto_pad, err);
+	if (x->shape.ndim < 3)
+		return rt_node_fail(err, EINVAL, nd, "X has rank %d", x->shape.ndim);
+	ret = rt_window(nd, x->shape.ndim - 2, w, err);
 	if (!ret)
-		ret = rt_attr_int(nd, "ceil_mode", 0, &ceil_mode, err);
+		ret = rt_attr_int(nd, "ceil_mode", 0, &cm, err);
 	if (!ret && avg)
-		ret = rt_attr_int(nd, "count_include_pad", 0, &cip, err);
+		ret = rt_attr_int(nd, "count_include_pad", 0, &ci, err);
 	if (!ret)
 		ret = rt_attr_int(nd, "storage_order", 0, &order, err);
 	if (ret)
 		return ret;
-	if (!attr->kernel[0] || !attr->kernel[1])
-		return rt_node_fail(err, EINVAL, nd, "kernel_shape is required");
+	for (i = 0; i < w->n; i++)
+		if (!w->kernel[i])
+			return rt_node_fail(err, EINVAL, nd, "kernel_shape is required");
 	if (order)
 		return rt_node_fail(err, EOPNOTSUPP, nd, "storage_order 1 is not supported");
-	if ((ceil_mode != 0 && ceil_mode != 1) || (cip != 0 && cip != 1))
+	if ((cm != 0 && cm != 1) || (ci != 0 && ci != 1))
 		return rt_node_fail(err, EINVAL, nd, "ceil_mode and count_include_pad are 0 or 1");
-	attr->ceil_mode = (uint32_t)ceil_mode;
-	attr->count_include_pad = (uint32_t)cip;
+	*ceil_mode = (uint32_t)cm;
+	*cip = (uint32_t)ci;
+	return 0;
+}
+
+int rt_pool_attr(struct eia_model *m, const struct rt_node *nd,
+		 struct eia_pool2d_attr *attr, struct eia_runner_error *err)
+{
+	struct rt_win w, w2;
+	int i, ret;
+
+	memset(attr, 0, sizeof(*attr));
+	ret = rt_pool_window(m, nd, &w, &attr->ceil_mode, &attr->count_include_pad, err);
+	if (ret)
+		return ret;
+	if (w.n > 2)
+		return rt_node_fail(err, EINVAL, nd, "not a 1-D or 2-D pool");
+	rt_window_2d(&w, &w2);
+	for (i = 0; i < 2; i++) {
+		attr->kernel[i] = w2.kernel[i];
+		attr->strides[i] = w2.strides[i];
+		attr->dilations[i] = w2.dilations[i];
+	}
+	memcpy(attr->pads, w2.pads, sizeof(attr->pads));
+	attr->auto_pad = w2.auto_pad;
+	return 0;
+}
+
+int rt_pool3d_attr(struct eia_model *m, const struct rt_node *nd,
+		   struct eia_pool3d_attr *attr, struct eia_runner_error *err)
+{
+	struct rt_win w;
+	int ret;
+
+	memset(attr, 0, sizeof(*attr));
+	ret = rt_pool_window(m, nd, &w, &attr->ceil_mode, &attr->count_include_pad, err);
+	if (ret)
+		return ret;
+	if (w.n != 3)
+		return rt_node_fail(err, EINVAL, nd, "not a 3-D pool");
+	memcpy(attr->kernel, w.kernel, sizeof(attr->kernel));
+	memcpy(attr->strides, w.strides, sizeof(attr->strides));
+	memcpy(attr->dilations, w.dilations, sizeof(attr->dilations));
+	memcpy(attr->pads, w.pads, sizeof(attr->pads));
+	attr->auto_pad = w.auto_pad;
 	return 0;
 }
 
 static int rt_pool(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
 {
 	const struct rt_tensor *x = rt_req(m, nd, 0);
-	struct eia_pool2d_attr attr;
 	struct rt_shape s = x->shape;
+	struct rt_win w;
+	uint32_t ceil_mode, cip;
 	int ret, i;
 
-	ret = rt_pool_attr(m, nd, &attr, err);
+	ret = rt_pool_window(m, nd, &w, &ceil_mode, &cip, err);
 	if (ret)
 		return ret;
 	if (!rt_dtype_float(x->dtype))
 		return rt_node_fail(err, EINVAL, nd, "X must be float");
-	for (i = 0; i < 2; i++) {
-		s.d[2 + i] = rt_window_dim(x->shape.d[2 + i], attr.kernel[i], attr.strides[i],
-					   attr.dilations[i], attr.pads[i], attr.pads[2 + i],
-					   attr.auto_pad, attr.ceil_mode);
+	for (i = 0; i < w.n; i++) {
+		s.d[2 + i] = rt_window_dim(x->shape.d[2 + i], w.kernel[i], w.strides[i],
+					   w.dilations[i], w.pads[i], w.pads[w.n + i],
+					   w.auto_pad, ceil_mode);
 		if (s.d[2 + i] < 1)
 			return rt_node_fail(err, EINVAL, nd, "the input is smaller than the window");
 	}
@@ -1173,6 +1529,14 @@ static const char *const const_attrs[] = {
 };
 static const char *const value_attrs[] = { "value", NULL };
 static const char *const cast_attrs[] = { "to", NULL };
+static const char *const clip_attrs[] = { "min", "max", NULL };
+static const char *const alpha_attrs[] = { "alpha", NULL };
+static const char *const arg_attrs[] = { "axis", "keepdims", "select_last_index", NULL };
+static const char *const cumsum_attrs[] = { "exclusive", "reverse", NULL };
+static const char *const eps_attrs[] = { "epsilon", NULL };
+static const char *const dropout_attrs[] = { "ratio", "seed", "is_test", NULL };
+static const char *const trilu_attrs[] = { "upper", NULL };
+static const char *const alpha_beta_attrs[] = { "alpha", "beta", NULL };
 static const char *const reshape_attrs[] = { "allowzero", NULL };
 static const char *const axes_attrs[] = { "axes", NULL };
 static const char *const split_attrs[] = { "axis", "split", "num_outputs", NULL };
@@ -1206,9 +1570,36 @@ static const struct rt_op_desc rt_ops[] = {
 	{ "Sqrt", rt_same_float, 1, 1, 1, 1, no_attrs },
 	{ "Sigmoid", rt_same_float, 1, 1, 1, 1, no_attrs },
 	{ "Exp", rt_same_float, 1, 1, 1, 1, no_attrs },
-	{ "Neg", rt_same, 1, 1, 1, 1, no_attrs },
+	{ "Neg", rt_same_numeric, 1, 1, 1, 1, no_attrs },
+	{ "Abs", rt_same_numeric, 1, 1, 1, 1, no_attrs },
+	{ "Sign", rt_same_numeric, 1, 1, 1, 1, no_attrs },
+	{ "Reciprocal", rt_same_float, 1, 1, 1, 1, no_attrs },
+	{ "Log", rt_same_float, 1, 1, 1, 1, no_attrs },
+	{ "Sin", rt_same_float, 1, 1, 1, 1, no_attrs },
+	{ "Cos", rt_same_float, 1, 1, 1, 1, no_attrs },
+	{ "Floor", rt_same_float, 1, 1, 1, 1, no_attrs },
+	{ "Ceil", rt_same_float, 1, 1, 1, 1, no_attrs },
+	{ "HardSwish", rt_same_float, 1, 1, 1, 1, no_attrs },
+	{ "Softplus", rt_same_float, 1, 1, 1, 1, no_attrs },
+	{ "LeakyRelu", rt_same_float, 1, 1, 1, 1, alpha_attrs },
+	{ "Elu", rt_same_float, 1, 1, 1, 1, alpha_attrs },
+	{ "HardSigmoid", rt_same_float, 1, 1, 1, 1, alpha_beta_attrs },
+	{ "ArgMax", rt_arg, 1, 1, 1, 1, arg_attrs },
+	{ "ArgMin", rt_arg, 1, 1, 1, 1, arg_attrs },
+	{ "CumSum", rt_cumsum, 2, 2, 1, 1, cumsum_attrs },
+	{ "Tile", rt_tile, 2, 2, 1, 1, no_attrs },
+	{ "InstanceNormalization", rt_instancenorm, 3, 3, 1, 1, eps_attrs },
+	{ "Dropout", rt_dropout, 1, 3, 1, 2, dropout_attrs },
+	{ "Size", rt_size, 1, 1, 1, 1, no_attrs },
+	{ "PRelu", rt_prelu, 2, 2, 1, 1, no_attrs },
+	{ "Trilu", rt_trilu, 1, 2, 1, 1, trilu_attrs },
+	{ "Min", rt_variadic, 1, ANY, 1, 1, no_attrs },
+	{ "Max", rt_variadic, 1, ANY, 1, 1, no_attrs },
+	{ "Sum", rt_variadic, 1, ANY, 1, 1, no_attrs },
+	{ "Mean", rt_variadic, 1, ANY, 1, 1, no_attrs },
 	{ "Not", rt_not, 1, 1, 1, 1, no_attrs },
 	{ "Softmax", rt_same_float, 1, 1, 1, 1, axis_attrs },
+	{ "LogSoftmax", rt_same_float, 1, 1, 1, 1, axis_attrs },
 	{ "Add", rt_binary, 2, 2, 1, 1, no_attrs },
 	{ "Sub", rt_binary, 2, 2, 1, 1, no_attrs },
 	{ "Mul", rt_binary, 2, 2, 1, 1, no_attrs },
@@ -1221,8 +1612,11 @@ static const struct rt_op_desc rt_ops[] = {
 	{ "GreaterOrEqual", rt_binary, 2, 2, 1, 1, no_attrs },
 	{ "And", rt_binary, 2, 2, 1, 1, no_attrs },
 	{ "Or", rt_binary, 2, 2, 1, 1, no_attrs },
+	{ "Xor", rt_binary, 2, 2, 1, 1, no_attrs },
 	{ "Where", rt_where, 3, 3, 1, 1, no_attrs },
 	{ "Cast", rt_cast, 1, 1, 1, 1, cast_attrs },
+	{ "CastLike", rt_cast_like, 2, 2, 1, 1, no_attrs },
+	{ "Clip", rt_clip, 1, 3, 1, 1, clip_attrs },
 	{ "Shape", rt_shape_op, 1, 1, 1, 1, shape_attrs },
 	{ "Constant", rt_constant, 0, 0, 1, 1, const_attrs },
 	{ "ConstantOfShape", rt_constant_of_shape, 1, 1, 1, 1, value_attrs },
@@ -1237,13 +1631,23 @@ static const struct rt_op_desc rt_ops[] = {
 	{ "Slice", rt_slice, 1, 5, 1, 1, slice_attrs },
 	{ "Gather", rt_gather, 2, 2, 1, 1, axis_attrs },
 	{ "Transpose", rt_transpose, 1, 1, 1, 1, perm_attrs },
-	{ "ReduceMean", rt_reduce_mean, 1, 2, 1, 1, reduce_attrs },
+	{ "ReduceMean", rt_reduce, 1, 2, 1, 1, reduce_attrs },
+	{ "ReduceSum", rt_reduce, 1, 2, 1, 1, reduce_attrs },
+	{ "ReduceMax", rt_reduce, 1, 2, 1, 1, reduce_attrs },
+	{ "ReduceMin", rt_reduce, 1, 2, 1, 1, reduce_attrs },
+	{ "ReduceProd", rt_reduce, 1, 2, 1, 1, reduce_attrs },
+	{ "ReduceL1", rt_reduce, 1, 2, 1, 1, reduce_attrs },
+	{ "ReduceL2", rt_reduce, 1, 2, 1, 1, reduce_attrs },
+	{ "ReduceSumSquare", rt_reduce, 1, 2, 1, 1, reduce_attrs },
+	{ "ReduceLogSum", rt_reduce, 1, 2, 1, 1, reduce_attrs },
+	{ "ReduceLogSumExp", rt_reduce, 1, 2, 1, 1, reduce_attrs },
 	{ "MatMul", rt_matmul, 2, 2, 1, 1, no_attrs },
 	{ "Gemm", rt_gemm, 2, 3, 1, 1, gemm_attrs },
 	{ "Conv", rt_conv, 2, 3, 1, 1, conv_attrs },
 	{ "MaxPool", rt_pool, 1, 1, 1, 2, maxpool_attrs },
 	{ "AveragePool", rt_pool, 1, 1, 1, 1, avgpool_attrs },
 	{ "GlobalAveragePool", rt_global_pool, 1, 1, 1, 1, no_attrs },
+	{ "GlobalMaxPool", rt_global_pool, 1, 1, 1, 1, no_attrs },
 	{ "Pad", rt_pad, 1, 4, 1, 1, pad_attrs },
 	{ "BatchNormalization", rt_batchnorm, 5, 5, 1, 5, bn_attrs },
 	{ "LayerNormalization", rt_layernorm, 2, 3, 1, 3, ln_attrs },

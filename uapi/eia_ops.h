@@ -19,12 +19,19 @@
 /* Most inputs (Concat) or outputs (Split) one operator takes. */
 #define EIA_OP_MAX_IO 64
 
+/*
+ * F16 and BF16 are storage formats: every operator computes in fp32 and
+ * rounds once, to nearest even (a NaN stays a NaN), when it stores. BF16
+ * keeps fp32's exponent range, so values that would overflow fp16 do not,
+ * with 8 significant bits to fp16's 11.
+ */
 enum eia_dtype {
 	EIA_DTYPE_F32 = 1,
-	EIA_DTYPE_F16 = 2,	/* IEEE binary16 storage; computed in fp32 */
+	EIA_DTYPE_F16 = 2,	/* IEEE binary16 */
 	EIA_DTYPE_I64 = 3,
 	EIA_DTYPE_I32 = 4,
 	EIA_DTYPE_BOOL = 5,	/* one byte; zero is false */
+	EIA_DTYPE_BF16 = 6,	/* bfloat16: the upper half of a binary32 */
 };
 
 /*
@@ -103,6 +110,8 @@ enum eia_op {
 	EIA_OP_TILE = 69,	/* X -> Y                    eia_tile_attr */
 	EIA_OP_MAXPOOL3D = 70,	/* X -> Y                    eia_pool3d_attr */
 	EIA_OP_AVGPOOL3D = 71,	/* X -> Y                    eia_pool3d_attr */
+	EIA_OP_RESIZE = 72,	/* X -> Y                    eia_resize_attr */
+	EIA_OP_CONV_TRANSPOSE = 73, /* X, W[, B] -> Y        eia_conv_transpose_attr */
 };
 
 struct eia_gemm_attr {
@@ -256,6 +265,58 @@ struct eia_tile_attr {
 	int64_t repeats[EIA_MAX_DIMS];
 };
 
+enum eia_resize_mode {
+	EIA_RESIZE_NEAREST = 0,
+	EIA_RESIZE_LINEAR = 1,	/* N-linear over every resized dim */
+	EIA_RESIZE_CUBIC = 2,	/* Keys cubic with @cubic_coeff_a */
+};
+
+/* ONNX coordinate_transformation_mode (tf_crop_and_resize is not offered). */
+enum eia_resize_coord {
+	EIA_RESIZE_HALF_PIXEL = 0,
+	EIA_RESIZE_PYTORCH_HALF_PIXEL = 1,
+	EIA_RESIZE_ALIGN_CORNERS = 2,
+	EIA_RESIZE_ASYMMETRIC = 3,
+	EIA_RESIZE_TF_HALF_PIXEL_FOR_NN = 4,
+};
+
+/* ONNX nearest_mode: how a nearest source coordinate becomes an index. */
+enum eia_resize_nearest {
+	EIA_RESIZE_ROUND_PREFER_FLOOR = 0,
+	EIA_RESIZE_ROUND_PREFER_CEIL = 1,
+	EIA_RESIZE_FLOOR = 2,
+	EIA_RESIZE_CEIL = 3,
+};
+
+/*
+ * Resize: Y's dim i is @sizes[i]; @scales[i] is the scale the coordinate
+ * transform divides by (ONNX's scales input, or sizes[i] / X's dim i when
+ * the model gives sizes). Both are given for each of X's dims, zero past.
+ */
+struct eia_resize_attr {
+	int64_t sizes[EIA_MAX_DIMS];	/* >= 0 */
+	double scales[EIA_MAX_DIMS];	/* finite, > 0 */
+	uint32_t mode;			/* enum eia_resize_mode */
+	uint32_t coord_mode;		/* enum eia_resize_coord */
+	uint32_t nearest_mode;		/* enum eia_resize_nearest */
+	uint32_t exclude_outside;	/* 0 or 1: cubic taps outside X drop out */
+	float cubic_coeff_a;		/* finite */
+	uint32_t reserved;
+};
+
+/*
+ * ConvTranspose over 1, 2 or 3 spatial dims (X's rank less 2); entries past
+ * them are zero. W is (C, M / group, k...), as ONNX lays it out. Y's spatial
+ * dim is s * (in - 1) + output_padding + (k - 1) * d + 1 - pad_begin - pad_end.
+ */
+struct eia_conv_transpose_attr {
+	int64_t strides[3];		/* >= 1 */
+	int64_t dilations[3];		/* >= 1 */
+	int64_t pads[6];		/* >= 0: begin i at [i], end i at [3 + i] */
+	int64_t output_padding[3];	/* >= 0 */
+	int64_t group;			/* >= 1, divides C and M */
+};
+
 /* ONNX defaults for the structs that have non-zero ones. */
 #define EIA_GEMM_ATTR_INIT { .alpha = 1.0f, .beta = 1.0f }
 #define EIA_CONV2D_ATTR_INIT \
@@ -273,5 +334,9 @@ struct eia_tile_attr {
 #define EIA_HARD_SIGMOID_ATTR_INIT { .alpha = 0.2f, .beta = 0.5f }
 #define EIA_ELU_ATTR_INIT { .alpha = 1.0f }
 #define EIA_ARG_ATTR_INIT { .keepdims = 1 }
+#define EIA_RESIZE_ATTR_INIT { .cubic_coeff_a = -0.75f }
+/* For 1-D or 2-D, zero the entries of the missing axes. */
+#define EIA_CONV_TRANSPOSE_ATTR_INIT \
+	{ .strides = { 1, 1, 1 }, .dilations = { 1, 1, 1 }, .group = 1 }
 
 #endif /* _UAPI_EIA_OPS_H */

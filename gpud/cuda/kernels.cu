@@ -3,10 +3,11 @@
  * gpud's own CUDA kernels, compiled by nvcc into one fatbin (sm_80, sm_90
  * and compute_90 PTX for newer GPUs) that gpud embeds and loads with
  * cuModuleLoadData. Semantics are those of the CPU operators (gpud/ops,
- * Documentation/operators.rst): fp16 is storage only, computed in fp32 and
- * rounded once, to nearest even, on store. The host side checks every shape
- * before a kernel runs; the kernels trust their parameters.
+ * Documentation/operators.rst): fp16 and bf16 are storage only, computed in
+ * fp32 and rounded once, to nearest even, on store. The host side checks
+ * every shape before a kernel runs; the kernels trust their parameters.
  */
+#include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <stdint.h>
 
@@ -18,6 +19,8 @@ __device__ float load(const float *p, int64_t i) { return p[i]; }
 __device__ float load(const __half *p, int64_t i) { return __half2float(p[i]); }
 __device__ void store(float *p, int64_t i, float v) { p[i] = v; }
 __device__ void store(__half *p, int64_t i, float v) { p[i] = __float2half_rn(v); }
+__device__ float load(const __nv_bfloat16 *p, int64_t i) { return __bfloat162float(p[i]); }
+__device__ void store(__nv_bfloat16 *p, int64_t i, float v) { p[i] = __float2bfloat16_rn(v); }
 
 __device__ int64_t thread_index()
 {
@@ -591,10 +594,28 @@ __device__ void store_from_f(void *y, int to, int64_t i, float f)
 	switch (to) {
 	case GPUD_CU_F32: ((float *)y)[i] = f; break;
 	case GPUD_CU_F16: ((__half *)y)[i] = __float2half_rn(f); break;
+	case GPUD_CU_BF16: ((__nv_bfloat16 *)y)[i] = __float2bfloat16_rn(f); break;
 	case GPUD_CU_I64: ((int64_t *)y)[i] = f_to_i64(f); break;
 	case GPUD_CU_I32: ((int32_t *)y)[i] = f_to_i32(f); break;
 	default: ((uint8_t *)y)[i] = f != 0.0f;
 	}
+}
+
+/*
+ * @v in fp32 rounded to odd (truncated, the last bit set when anything was
+ * dropped), as gpud/ops/cast.c does: bf16 then rounds it as it would @v,
+ * where fp32's nearest could make a tie that @v is not.
+ */
+__device__ float i64_to_f32_odd(int64_t v)
+{
+	uint64_t a = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	int drop = a >> 24 ? 40 - __clzll((long long)a) : 0;
+	float f;
+
+	if (drop)
+		a = a >> drop | ((a & ((1ull << drop) - 1)) != 0);
+	f = ldexpf((float)a, drop);	/* exact: a < 2^24 */
+	return v < 0 ? -f : f;
 }
 
 __device__ void store_from_i(void *y, int to, int64_t i, int64_t v)
@@ -603,6 +624,9 @@ __device__ void store_from_i(void *y, int to, int64_t i, int64_t v)
 	case GPUD_CU_F32: ((float *)y)[i] = (float)v; break;
 	/* Through fp32, as on the CPU: integers that fit fp16 are exact there. */
 	case GPUD_CU_F16: ((__half *)y)[i] = __float2half_rn((float)v); break;
+	case GPUD_CU_BF16:
+		((__nv_bfloat16 *)y)[i] = __float2bfloat16_rn(i64_to_f32_odd(v));
+		break;
 	case GPUD_CU_I64: ((int64_t *)y)[i] = v; break;
 	case GPUD_CU_I32: ((int32_t *)y)[i] = (int32_t)(uint32_t)(uint64_t)v; break;
 	default: ((uint8_t *)y)[i] = v != 0;
@@ -664,6 +688,7 @@ __device__ bool arg_better(int64_t v, int64_t best, bool max, bool last)
 
 __device__ float value(const float *p, int64_t i) { return p[i]; }
 __device__ float value(const __half *p, int64_t i) { return __half2float(p[i]); }
+__device__ float value(const __nv_bfloat16 *p, int64_t i) { return __bfloat162float(p[i]); }
 __device__ int64_t value(const int64_t *p, int64_t i) { return p[i]; }
 __device__ int64_t value(const int32_t *p, int64_t i) { return p[i]; }
 
@@ -692,6 +717,7 @@ __device__ void add(double &d, uint64_t &, float v) { d += v; }
 __device__ void add(double &, uint64_t &u, int64_t v) { u += (uint64_t)v; }
 __device__ void put_sum(float *y, int64_t k, double s, uint64_t) { y[k] = (float)s; }
 __device__ void put_sum(__half *y, int64_t k, double s, uint64_t) { store(y, k, (float)s); }
+__device__ void put_sum(__nv_bfloat16 *y, int64_t k, double s, uint64_t) { store(y, k, (float)s); }
 __device__ void put_sum(int64_t *y, int64_t k, double, uint64_t u) { y[k] = (int64_t)u; }
 __device__ void put_sum(int32_t *y, int64_t k, double, uint64_t u) { y[k] = (int32_t)(uint32_t)u; }
 
@@ -748,6 +774,12 @@ __global__ void eia_binary_f16(const __half *a, const __half *b, __half *y,
 	binary(a, b, y, w, op);
 }
 
+__global__ void eia_binary_bf16(const __nv_bfloat16 *a, const __nv_bfloat16 *b,
+				__nv_bfloat16 *y, gpud_cu_walk w, int op)
+{
+	binary(a, b, y, w, op);
+}
+
 __global__ void eia_binary_i64(const int64_t *a, const int64_t *b, int64_t *y,
 			       gpud_cu_walk w, int op)
 {
@@ -772,6 +804,12 @@ __global__ void eia_unary_f16(const __half *x, __half *y, int64_t n, int op, flo
 	unary(x, y, n, op, alpha, beta);
 }
 
+__global__ void eia_unary_bf16(const __nv_bfloat16 *x, __nv_bfloat16 *y, int64_t n, int op,
+			       float alpha, float beta)
+{
+	unary(x, y, n, op, alpha, beta);
+}
+
 __global__ void eia_unary_i64(const int64_t *x, int64_t *y, int64_t n, int op)
 {
 	unary_int(x, y, n, op);
@@ -788,6 +826,12 @@ __global__ void eia_scale_f32(const float *x, float *y, gpud_cu_walk w, float s)
 }
 
 __global__ void eia_scale_f16(const __half *x, __half *y, gpud_cu_walk w, float s)
+{
+	scale(x, y, w, s);
+}
+
+__global__ void eia_scale_bf16(const __nv_bfloat16 *x, __nv_bfloat16 *y, gpud_cu_walk w,
+			       float s)
 {
 	scale(x, y, w, s);
 }
@@ -829,6 +873,12 @@ __global__ void eia_softmax_f32(const float *x, float *y, int64_t outer, int64_t
 
 __global__ void eia_softmax_f16(const __half *x, __half *y, int64_t outer, int64_t len,
 				int64_t inner, int log_softmax)
+{
+	softmax(x, y, outer, len, inner, log_softmax);
+}
+
+__global__ void eia_softmax_bf16(const __nv_bfloat16 *x, __nv_bfloat16 *y, int64_t outer,
+				 int64_t len, int64_t inner, int log_softmax)
 {
 	softmax(x, y, outer, len, inner, log_softmax);
 }
@@ -878,6 +928,7 @@ __global__ void eia_reduce_##sfx(const T *x, T *y, gpud_cu_walk kept, gpud_cu_wa
 
 FLOAT_KERNELS(f32, float)
 FLOAT_KERNELS(f16, __half)
+FLOAT_KERNELS(bf16, __nv_bfloat16)
 
 __global__ void eia_reduce_i64(const int64_t *x, int64_t *y, gpud_cu_walk kept, gpud_cu_walk red,
 			       int op)
@@ -924,6 +975,9 @@ __global__ void eia_cast(const void *x, void *y, int64_t n, int from, int to)
 		switch (from) {
 		case GPUD_CU_F32: store_from_f(y, to, i, ((const float *)x)[i]); break;
 		case GPUD_CU_F16: store_from_f(y, to, i, __half2float(((const __half *)x)[i])); break;
+		case GPUD_CU_BF16:
+			store_from_f(y, to, i, __bfloat162float(((const __nv_bfloat16 *)x)[i]));
+			break;
 		case GPUD_CU_I64: store_from_i(y, to, i, ((const int64_t *)x)[i]); break;
 		case GPUD_CU_I32: store_from_i(y, to, i, ((const int32_t *)x)[i]); break;
 		default: store_from_i(y, to, i, ((const uint8_t *)x)[i] != 0);
@@ -944,6 +998,11 @@ __global__ void eia_clip(const void *x, const void *lo, const void *hi, void *y,
 			store((__half *)y, i, clip(load((const __half *)x, i),
 						   load((const __half *)lo, 0),
 						   load((const __half *)hi, 0)));
+			break;
+		case GPUD_CU_BF16:
+			store((__nv_bfloat16 *)y, i, clip(load((const __nv_bfloat16 *)x, i),
+							  load((const __nv_bfloat16 *)lo, 0),
+							  load((const __nv_bfloat16 *)hi, 0)));
 			break;
 		case GPUD_CU_I64:
 			((int64_t *)y)[i] = clip(((const int64_t *)x)[i], *(const int64_t *)lo,
@@ -974,6 +1033,10 @@ __global__ void eia_compare(const void *a, const void *b, uint8_t *y, gpud_cu_wa
 			break;
 		case GPUD_CU_F16:
 			r = compare(op, load((const __half *)a, ia), load((const __half *)b, ib));
+			break;
+		case GPUD_CU_BF16:
+			r = compare(op, load((const __nv_bfloat16 *)a, ia),
+				    load((const __nv_bfloat16 *)b, ib));
 			break;
 		case GPUD_CU_I64:
 			r = compare(op, ((const int64_t *)a)[ia], ((const int64_t *)b)[ib]);
@@ -1008,6 +1071,7 @@ __global__ void eia_cumsum_##sfx(const T *x, T *y, int64_t outer, int64_t len, \
 
 AXIS_KERNELS(f32, float)
 AXIS_KERNELS(f16, __half)
+AXIS_KERNELS(bf16, __nv_bfloat16)
 AXIS_KERNELS(i64, int64_t)
 AXIS_KERNELS(i32, int32_t)
 
@@ -1015,5 +1079,194 @@ __global__ void eia_tile_e1(const uint8_t *x, uint8_t *y, gpud_cu_tile t) { tile
 __global__ void eia_tile_e2(const uint16_t *x, uint16_t *y, gpud_cu_tile t) { tile(x, y, t); }
 __global__ void eia_tile_e4(const uint32_t *x, uint32_t *y, gpud_cu_tile t) { tile(x, y, t); }
 __global__ void eia_tile_e8(const uint64_t *x, uint64_t *y, gpud_cu_tile t) { tile(x, y, t); }
+
+} /* extern "C" */
+
+/*
+ * Resize and ConvTranspose, step by step as gpud/ops/resize.c and
+ * conv_transpose.c compute them.
+ */
+namespace {
+
+__device__ int64_t clamp_index(double v, int64_t in)
+{
+	return !(v >= 0.0) ? 0 : v > (double)(in - 1) ? in - 1 : (int64_t)v;
+}
+
+__device__ double resize_coord(const gpud_cu_resize &r, int d, int64_t o)
+{
+	double scale = r.scales[d], in = (double)r.in[d];
+	double s = scale != 0.0 ? scale : (double)r.out[d] / in;
+	double len = scale != 0.0 ? scale * in : (double)r.out[d];
+	double x = (double)o;
+
+	switch (r.coord) {
+	case GPUD_CU_PYTORCH_HALF_PIXEL:
+		return len > 1.0 ? (x + 0.5) / s - 0.5 : 0.0;
+	case GPUD_CU_ALIGN_CORNERS:
+		return len == 1.0 ? 0.0 : x * (double)(r.in[d] - 1) / (len - 1.0);
+	case GPUD_CU_ASYMMETRIC:
+		return x / s;
+	case GPUD_CU_TF_HALF_PIXEL_FOR_NN:
+		return (x + 0.5) / s;
+	default:
+		return (x + 0.5) / s - 0.5;
+	}
+}
+
+/* Taps of output index @o along dim @d: weight-0 taps left out; 1..4. */
+__device__ int resize_taps(const gpud_cu_resize &r, int d, int64_t o, int64_t *idx, float *w)
+{
+	double x = resize_coord(r, d, o), f = floor(x), t = x - f;
+	double c[4], sum = 0.0, A = r.a;
+	int64_t in = r.in[d];
+	int n = 0;
+
+	if (r.mode == GPUD_CU_NEAREST) {
+		if (r.nearest == GPUD_CU_ROUND_PREFER_CEIL)
+			x = floor(x + 0.5);
+		else if (r.nearest == GPUD_CU_NEAREST_FLOOR)
+			x = f;
+		else if (r.nearest == GPUD_CU_NEAREST_CEIL)
+			x = ceil(x);
+		else
+			x = ceil(x - 0.5);
+		idx[0] = clamp_index(x, in);
+		w[0] = 1.0f;
+		return 1;
+	}
+	if (r.mode == GPUD_CU_LINEAR) {
+		c[0] = 1.0 - t;
+		c[1] = t;
+		for (int k = 0; k < 2; k++) {
+			if (c[k] == 0.0)
+				continue;
+			idx[n] = clamp_index(f + k, in);
+			w[n++] = (float)c[k];
+		}
+		return n;
+	}
+	c[0] = ((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A;
+	c[1] = ((A + 2) * t - (A + 3)) * t * t + 1;
+	c[2] = ((A + 2) * (1 - t) - (A + 3)) * (1 - t) * (1 - t) + 1;
+	c[3] = ((A * (2 - t) - 5 * A) * (2 - t) + 8 * A) * (2 - t) - 4 * A;
+	for (int k = 0; k < 4; k++) {
+		if (r.exclude && (f + k - 1 < 0 || f + k - 1 >= (double)in))
+			c[k] = 0.0;
+		sum += c[k];
+	}
+	for (int k = 0; k < 4; k++) {
+		if (c[k] == 0.0)
+			continue;
+		idx[n] = clamp_index(f + k - 1, in);
+		w[n++] = (float)(r.exclude && sum != 0.0 ? c[k] / sum : c[k]);
+	}
+	if (!n) {
+		idx[0] = clamp_index(f, in);
+		w[0] = 0.0f;
+		n = 1;
+	}
+	return n;
+}
+
+template <typename T>
+__device__ void resize(const T *x, T *y, const gpud_cu_resize &r)
+{
+	for (int64_t i = thread_index(); i < r.n; i += grid_size()) {
+		int64_t idx[GPUD_CU_MAX_DIMS][4], o = i;
+		float w[GPUD_CU_MAX_DIMS][4], sum = 0.0f;
+		int k[GPUD_CU_MAX_DIMS], cnt[GPUD_CU_MAX_DIMS], d;
+
+		for (d = r.ndim - 1; d >= 0; d--) {
+			cnt[d] = resize_taps(r, d, o % r.out[d], idx[d], w[d]);
+			k[d] = 0;
+			o /= r.out[d];
+		}
+		for (;;) {
+			int64_t off = 0;
+			float wt = 1.0f;
+
+			for (d = 0; d < r.ndim; d++) {
+				off = off * r.in[d] + idx[d][k[d]];
+				wt *= w[d][k[d]];
+			}
+			sum += wt * load(x, off);
+			for (d = r.ndim - 1; d >= 0 && ++k[d] == cnt[d]; d--)
+				k[d] = 0;
+			if (d < 0)
+				break;
+		}
+		store(y, i, sum);
+	}
+}
+
+template <typename T>
+__device__ void conv_transpose(const T *x, const T *wt, const T *b, T *y, const gpud_cu_convt &c)
+{
+	int64_t out_plane = c.out[0] * c.out[1] * c.out[2];
+	int64_t in_plane = c.in[0] * c.in[1] * c.in[2], k_plane = c.k[0] * c.k[1] * c.k[2];
+	int64_t n_out = c.n * c.m * out_plane;
+
+	for (int64_t i = thread_index(); i < n_out; i += grid_size()) {
+		int64_t at[3] = { i / (c.out[1] * c.out[2]) % c.out[0],
+				  i / c.out[2] % c.out[1], i % c.out[2] };
+		int64_t ch = i / out_plane % c.m, img = i / out_plane / c.m, g = ch / c.mg;
+		int64_t xg = (img * c.c + g * c.cg) * in_plane;
+		int64_t wg = (g * c.cg * c.mg + ch % c.mg) * k_plane;
+		float sum = c.has_bias ? load(b, ch) : 0.0f;
+
+		for (int64_t kz = 0; kz < c.k[0]; kz++) {
+			int64_t tz = at[0] + c.p[0] - kz * c.d[0];
+
+			if (tz < 0)
+				break;
+			if (tz % c.s[0] || tz / c.s[0] >= c.in[0])
+				continue;
+			for (int64_t ky = 0; ky < c.k[1]; ky++) {
+				int64_t ty = at[1] + c.p[1] - ky * c.d[1];
+
+				if (ty < 0)
+					break;
+				if (ty % c.s[1] || ty / c.s[1] >= c.in[1])
+					continue;
+				for (int64_t kx = 0; kx < c.k[2]; kx++) {
+					int64_t tx = at[2] + c.p[2] - kx * c.d[2];
+					int64_t xi, wi;
+
+					if (tx < 0)
+						break;
+					if (tx % c.s[2] || tx / c.s[2] >= c.in[2])
+						continue;
+					xi = (tz / c.s[0] * c.in[1] + ty / c.s[1]) * c.in[2] +
+					     tx / c.s[2];
+					wi = (kz * c.k[1] + ky) * c.k[2] + kx;
+					for (int64_t ci = 0; ci < c.cg; ci++)
+						sum += load(x, xg + ci * in_plane + xi) *
+						       load(wt, wg + ci * c.mg * k_plane + wi);
+				}
+			}
+		}
+		store(y, i, sum);
+	}
+}
+
+} /* namespace */
+
+extern "C" {
+
+#define RESIZE_KERNELS(sfx, T) \
+__global__ void eia_resize_##sfx(const T *x, T *y, gpud_cu_resize r) \
+{ \
+	resize(x, y, r); \
+} \
+__global__ void eia_conv_transpose_##sfx(const T *x, const T *w, const T *b, T *y, \
+					 gpud_cu_convt c) \
+{ \
+	conv_transpose(x, w, b, y, c); \
+}
+
+RESIZE_KERNELS(f32, float)
+RESIZE_KERNELS(f16, __half)
+RESIZE_KERNELS(bf16, __nv_bfloat16)
 
 } /* extern "C" */

@@ -4,9 +4,10 @@
  * checks it on the CPU (eia_op_infer() for the inputs and attributes, then
  * the outputs' shapes and overlaps), so both backends refuse the same
  * inputs; then it is queued on the context's stream: Gemm and MatMul through
- * cuBLAS (fp32, or fp16 on tensor cores, both accumulating in fp32), the
- * others as kernels of kernels.cu. An operator without a CUDA implementation
- * yet returns -EOPNOTSUPP and logs its name (Documentation/cuda-backend.rst).
+ * cuBLAS (fp32, or fp16 and bf16 on tensor cores, all accumulating in
+ * fp32), the others as kernels of kernels.cu. An operator without a CUDA
+ * implementation yet returns -EOPNOTSUPP and logs its name
+ * (Documentation/cuda-backend.rst).
  */
 #include <errno.h>
 #include <limits.h>
@@ -21,7 +22,8 @@
 
 _Static_assert((int)GPUD_CU_F32 == EIA_DTYPE_F32 && (int)GPUD_CU_F16 == EIA_DTYPE_F16 &&
 	       (int)GPUD_CU_I64 == EIA_DTYPE_I64 && (int)GPUD_CU_I32 == EIA_DTYPE_I32 &&
-	       (int)GPUD_CU_BOOL == EIA_DTYPE_BOOL, "kernel dtype codes");
+	       (int)GPUD_CU_BOOL == EIA_DTYPE_BOOL && (int)GPUD_CU_BF16 == EIA_DTYPE_BF16,
+	       "kernel dtype codes");
 
 static bool overlaps(const struct eia_tensor *a, uint64_t an,
 		     const struct eia_tensor *b, uint64_t bn)
@@ -139,10 +141,21 @@ static void walk_simplify(struct gpud_cu_walk *w)
 	w->ndim = out;
 }
 
-static bool f16(const struct eia_tensor *t)
+static CUfunction pick(const struct eia_tensor *t, CUfunction f32, CUfunction f16,
+		       CUfunction bf16)
 {
-	return t->dtype == EIA_DTYPE_F16;
+	switch (t->dtype) {
+	case EIA_DTYPE_F16:
+		return f16;
+	case EIA_DTYPE_BF16:
+		return bf16;
+	}
+	return f32;
 }
+
+/* The instance of float kernel @name for @t's dtype. */
+#define FLOAT_KERNEL(cu, t, name) \
+	pick(t, (cu)->k.name##_f32, (cu)->k.name##_f16, (cu)->k.name##_bf16)
 
 static int binary(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op,
 		  const struct eia_tensor *in, const struct eia_tensor *y)
@@ -152,7 +165,8 @@ static int binary(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op,
 		   GPUD_CU_ADD + (int)(op - EIA_OP_ADD);
 	CUfunction f[] = {
 		[EIA_DTYPE_F32] = cu->k.eia_binary_f32, [EIA_DTYPE_F16] = cu->k.eia_binary_f16,
-		[EIA_DTYPE_I64] = cu->k.eia_binary_i64, [EIA_DTYPE_I32] = cu->k.eia_binary_i32,
+		[EIA_DTYPE_BF16] = cu->k.eia_binary_bf16, [EIA_DTYPE_I64] = cu->k.eia_binary_i64,
+		[EIA_DTYPE_I32] = cu->k.eia_binary_i32,
 	};
 	struct gpud_cu_walk w;
 	void *args[] = { &a, &b, &c, &w, &code };
@@ -202,8 +216,7 @@ static int unary(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op, const vo
 	case EIA_DTYPE_I32:
 		return gpud_cu_launch(cu, q, cu->k.eia_unary_i32, n, int_args, eia_op_name(op));
 	}
-	return gpud_cu_launch(cu, q, f16(y) ? cu->k.eia_unary_f16 : cu->k.eia_unary_f32,
-			      n, args, eia_op_name(op));
+	return gpud_cu_launch(cu, q, FLOAT_KERNEL(cu, y, eia_unary), n, args, eia_op_name(op));
 }
 
 static uint32_t axis_of(int64_t axis, uint32_t rank)
@@ -227,8 +240,8 @@ static int softmax(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op,
 		inner *= x->dims[d];
 	if (!len)
 		return 0;
-	return gpud_cu_launch(cu, q, f16(y) ? cu->k.eia_softmax_f16 : cu->k.eia_softmax_f32,
-			      outer * inner, args, eia_op_name(op));
+	return gpud_cu_launch(cu, q, FLOAT_KERNEL(cu, y, eia_softmax), outer * inner, args,
+			      eia_op_name(op));
 }
 
 static CUfunction copy_kernel(struct gpud_cu *cu, uint32_t dtype)
@@ -357,7 +370,8 @@ static int where(struct gpud_cu *cu, struct gpud_queue *q, const struct eia_tens
  * column-major C^T = op(B)^T op(A)^T: the operands swap, not the flags.
  */
 struct gemm {
-	bool trans_a, trans_b, half;
+	bool trans_a, trans_b;
+	cudaDataType_t type;
 	int m, n, k;
 	float alpha, beta;
 	CUdeviceptr a, b, c;
@@ -367,7 +381,7 @@ struct gemm {
 
 static int gemm_run(struct gpud_cu *cu, struct gpud_queue *q, const struct gemm *g)
 {
-	cudaDataType_t t = g->half ? CUDA_R_16F : CUDA_R_32F;
+	cudaDataType_t t = g->type;
 	int lda = g->trans_a ? g->m : g->k, ldb = g->trans_b ? g->k : g->n;
 	cublasStatus_t st;
 
@@ -384,6 +398,18 @@ static int gemm_run(struct gpud_cu *cu, struct gpud_queue *q, const struct gemm 
 	return st == CUBLAS_STATUS_ALLOC_FAILED ? -ENOMEM : -EIO;
 }
 
+/* cuBLAS's type of a float dtype: the 16-bit ones run on tensor cores. */
+static cudaDataType_t blas_type(const struct eia_tensor *t)
+{
+	switch (t->dtype) {
+	case EIA_DTYPE_F16:
+		return CUDA_R_16F;
+	case EIA_DTYPE_BF16:
+		return CUDA_R_16BF;
+	}
+	return CUDA_R_32F;
+}
+
 static int zero(struct gpud_cu *cu, struct gpud_queue *q, const struct eia_tensor *y)
 {
 	uint64_t bytes = (uint64_t)count(y) * eia_dtype_size(y->dtype);
@@ -397,7 +423,7 @@ static int gemm(struct gpud_cu *cu, struct gpud_queue *q, const struct eia_gemm_
 		const struct eia_tensor *in, unsigned int n_in, const struct eia_tensor *y)
 {
 	struct gemm g = {
-		.trans_a = attr->trans_a, .trans_b = attr->trans_b, .half = f16(y),
+		.trans_a = attr->trans_a, .trans_b = attr->trans_b, .type = blas_type(y),
 		.m = (int)y->dims[0], .n = (int)y->dims[1],
 		.k = (int)(attr->trans_a ? in[0].dims[0] : in[0].dims[1]),
 		.alpha = attr->alpha, .a = dptr(&in[0]), .b = dptr(&in[1]), .c = dptr(y),
@@ -418,8 +444,7 @@ static int gemm(struct gpud_cu *cu, struct gpud_queue *q, const struct eia_gemm_
 		walk_bcast(&in[2], 2, w.stride[0]);
 		dense_strides(y, w.stride[1]);
 		walk_simplify(&w);
-		ret = gpud_cu_launch(cu, q, g.half ? cu->k.eia_scale_f16 : cu->k.eia_scale_f32,
-				     w.n, args, "Gemm");
+		ret = gpud_cu_launch(cu, q, FLOAT_KERNEL(cu, y, eia_scale), w.n, args, "Gemm");
 		g.beta = 1.0f;
 	} else {
 		ret = g.k ? 0 : zero(cu, q, y);
@@ -460,7 +485,7 @@ static int matmul(struct gpud_cu *cu, struct gpud_queue *q, const struct eia_ten
 	int nb = (int)y->ndim - (a->ndim > 1) - (b->ndim > 1);
 	int64_t sa[EIA_MAX_DIMS], sb[EIA_MAX_DIMS], batches = 1, an = 1, bn = 1, i;
 	size_t es = eia_dtype_size(y->dtype);
-	struct gemm g = { .half = f16(y), .m = (int)m, .n = (int)n, .k = (int)k,
+	struct gemm g = { .type = blas_type(y), .m = (int)m, .n = (int)n, .k = (int)k,
 			  .alpha = 1.0f };
 	int d, ret;
 
@@ -507,11 +532,6 @@ static int matmul(struct gpud_cu *cu, struct gpud_queue *q, const struct eia_ten
 	return 0;
 }
 
-static CUfunction pick(const struct eia_tensor *t, CUfunction f32, CUfunction f16k)
-{
-	return f16(t) ? f16k : f32;
-}
-
 /* The window of Conv or a pool, from gpud/ops's own geometry. */
 static void window_init(struct gpud_cu_window *cw, const struct eia_tensor *x,
 			const struct eia_tensor *y, const struct win_axis *win)
@@ -556,8 +576,7 @@ static int conv2d(struct gpud_cu *cu, struct gpud_queue *q,
 	cw.cg = w->dims[1];
 	cw.mg = y->dims[1] / attr->group;
 	cw.has_bias = n_in == 3;
-	return gpud_cu_launch(cu, q, pick(y, cu->k.eia_conv2d_f32, cu->k.eia_conv2d_f16),
-			      count(y), args, "Conv");
+	return gpud_cu_launch(cu, q, FLOAT_KERNEL(cu, y, eia_conv2d), count(y), args, "Conv");
 }
 
 /* A 3-D window from gpud/ops's own geometry; the taps counted: the input's. */
@@ -601,8 +620,7 @@ static int conv3d(struct gpud_cu *cu, struct gpud_queue *q,
 	cw.cg = w->dims[1];
 	cw.mg = y->dims[1] / attr->group;
 	cw.has_bias = n_in == 3;
-	return gpud_cu_launch(cu, q, pick(y, cu->k.eia_conv3d_f32, cu->k.eia_conv3d_f16),
-			      count(y), args, "Conv");
+	return gpud_cu_launch(cu, q, FLOAT_KERNEL(cu, y, eia_conv3d), count(y), args, "Conv");
 }
 
 static int pool3d(struct gpud_cu *cu, struct gpud_queue *q,
@@ -625,11 +643,64 @@ static int pool3d(struct gpud_cu *cu, struct gpud_queue *q,
 		cw.hi[i] = win[i].in + win[i].pe;
 	}
 	if (avg)
-		return gpud_cu_launch(cu, q, pick(y, cu->k.eia_avgpool3d_f32,
-						  cu->k.eia_avgpool3d_f16),
-				      count(y), args, "AveragePool");
-	return gpud_cu_launch(cu, q, pick(y, cu->k.eia_maxpool3d_f32, cu->k.eia_maxpool3d_f16),
-			      count(y), args, "MaxPool");
+		return gpud_cu_launch(cu, q, FLOAT_KERNEL(cu, y, eia_avgpool3d), count(y), args,
+				      "AveragePool");
+	return gpud_cu_launch(cu, q, FLOAT_KERNEL(cu, y, eia_maxpool3d), count(y), args,
+			      "MaxPool");
+}
+
+_Static_assert((int)GPUD_CU_CUBIC == (int)EIA_RESIZE_CUBIC &&
+	       (int)GPUD_CU_TF_HALF_PIXEL_FOR_NN == (int)EIA_RESIZE_TF_HALF_PIXEL_FOR_NN &&
+	       (int)GPUD_CU_NEAREST_CEIL == (int)EIA_RESIZE_CEIL, "resize enums");
+
+static int resize(struct gpud_cu *cu, struct gpud_queue *q,
+		  const struct eia_resize_attr *attr, const struct eia_tensor *x,
+		  const struct eia_tensor *y)
+{
+	CUdeviceptr xp = dptr(x), yp = dptr(y);
+	struct gpud_cu_resize r = {
+		.ndim = (int32_t)x->ndim, .mode = (int32_t)attr->mode,
+		.coord = (int32_t)attr->coord_mode, .nearest = (int32_t)attr->nearest_mode,
+		.exclude = (int32_t)attr->exclude_outside, .a = attr->cubic_coeff_a,
+		.n = count(y),
+	};
+	void *args[] = { &xp, &yp, &r };
+
+	memcpy(r.in, x->dims, sizeof(r.in));
+	memcpy(r.out, y->dims, sizeof(r.out));
+	memcpy(r.scales, attr->scales, sizeof(r.scales));
+	return gpud_cu_launch(cu, q, FLOAT_KERNEL(cu, y, eia_resize), r.n, args, "Resize");
+}
+
+static int conv_transpose(struct gpud_cu *cu, struct gpud_queue *q,
+			  const struct eia_conv_transpose_attr *attr,
+			  const struct eia_tensor *in, unsigned int n_in,
+			  const struct eia_tensor *y)
+{
+	const struct eia_tensor *x = &in[0], *w = &in[1];
+	CUdeviceptr xp = dptr(x), wp = dptr(w), bp = n_in == 3 ? dptr(&in[2]) : 0;
+	CUdeviceptr yp = dptr(y);
+	int n = (int)x->ndim - 2;
+	struct gpud_cu_convt c = {
+		.n = x->dims[0], .c = x->dims[1], .m = y->dims[1],
+		.cg = x->dims[1] / attr->group, .mg = w->dims[1], .has_bias = n_in == 3,
+	};
+	void *args[] = { &xp, &wp, &bp, &yp, &c };
+
+	/* The leading axes are the missing ones, as on the CPU. */
+	for (int i = 0; i < 3; i++) {
+		int ax = i - (3 - n);
+		bool real = ax >= 0;
+
+		c.in[i] = real ? x->dims[2 + ax] : 1;
+		c.k[i] = real ? w->dims[2 + ax] : 1;
+		c.out[i] = real ? y->dims[2 + ax] : 1;
+		c.s[i] = real ? attr->strides[ax] : 1;
+		c.d[i] = real ? attr->dilations[ax] : 1;
+		c.p[i] = real ? attr->pads[ax] : 0;
+	}
+	return gpud_cu_launch(cu, q, FLOAT_KERNEL(cu, y, eia_conv_transpose), count(y), args,
+			      "ConvTranspose");
 }
 
 static int pool2d(struct gpud_cu *cu, struct gpud_queue *q,
@@ -652,11 +723,10 @@ static int pool2d(struct gpud_cu *cu, struct gpud_queue *q,
 		cw.hi[i] = win[i].in + win[i].pe;
 	}
 	if (avg)
-		return gpud_cu_launch(cu, q, pick(y, cu->k.eia_avgpool_f32,
-						  cu->k.eia_avgpool_f16),
-				      count(y), args, "AveragePool");
-	return gpud_cu_launch(cu, q, pick(y, cu->k.eia_maxpool_f32, cu->k.eia_maxpool_f16),
-			      count(y), args, "MaxPool");
+		return gpud_cu_launch(cu, q, FLOAT_KERNEL(cu, y, eia_avgpool), count(y), args,
+				      "AveragePool");
+	return gpud_cu_launch(cu, q, FLOAT_KERNEL(cu, y, eia_maxpool), count(y), args,
+			      "MaxPool");
 }
 
 static int gavgpool(struct gpud_cu *cu, struct gpud_queue *q, const struct eia_tensor *x,
@@ -666,8 +736,8 @@ static int gavgpool(struct gpud_cu *cu, struct gpud_queue *q, const struct eia_t
 	int64_t planes = x->dims[0] * x->dims[1], size = count(x) / (planes ? planes : 1);
 	void *args[] = { &xp, &yp, &planes, &size };
 
-	return gpud_cu_launch(cu, q, pick(y, cu->k.eia_gavgpool_f32, cu->k.eia_gavgpool_f16),
-			      planes, args, "GlobalAveragePool");
+	return gpud_cu_launch(cu, q, FLOAT_KERNEL(cu, y, eia_gavgpool), planes, args,
+			      "GlobalAveragePool");
 }
 
 static int layernorm(struct gpud_cu *cu, struct gpud_queue *q,
@@ -700,9 +770,8 @@ static int layernorm(struct gpud_cu *cu, struct gpud_queue *q,
 	walk_simplify(&w);
 	if (!cols)
 		return 0;
-	return gpud_cu_launch(cu, q, pick(y, cu->k.eia_layernorm_f32,
-					  cu->k.eia_layernorm_f16),
-			      rows, args, "LayerNormalization");
+	return gpud_cu_launch(cu, q, FLOAT_KERNEL(cu, y, eia_layernorm), rows, args,
+			      "LayerNormalization");
 }
 
 /* A walk of one operand (X) over the dims of @x that @pick selects. */
@@ -738,7 +807,8 @@ static int reduce(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op,
 	void *args[] = { &xp, &yp, &kept, &red, &code };
 	CUfunction f[] = {
 		[EIA_DTYPE_F32] = cu->k.eia_reduce_f32, [EIA_DTYPE_F16] = cu->k.eia_reduce_f16,
-		[EIA_DTYPE_I64] = cu->k.eia_reduce_i64, [EIA_DTYPE_I32] = cu->k.eia_reduce_i32,
+		[EIA_DTYPE_BF16] = cu->k.eia_reduce_bf16, [EIA_DTYPE_I64] = cu->k.eia_reduce_i64,
+		[EIA_DTYPE_I32] = cu->k.eia_reduce_i32,
 	};
 	uint32_t i;
 
@@ -877,11 +947,13 @@ static int axis_op(struct gpud_cu *cu, struct gpud_queue *q, uint32_t op, const 
 	uint32_t axis, d;
 	CUfunction arg[] = {
 		[EIA_DTYPE_F32] = cu->k.eia_arg_f32, [EIA_DTYPE_F16] = cu->k.eia_arg_f16,
-		[EIA_DTYPE_I64] = cu->k.eia_arg_i64, [EIA_DTYPE_I32] = cu->k.eia_arg_i32,
+		[EIA_DTYPE_BF16] = cu->k.eia_arg_bf16, [EIA_DTYPE_I64] = cu->k.eia_arg_i64,
+		[EIA_DTYPE_I32] = cu->k.eia_arg_i32,
 	};
 	CUfunction sum[] = {
 		[EIA_DTYPE_F32] = cu->k.eia_cumsum_f32, [EIA_DTYPE_F16] = cu->k.eia_cumsum_f16,
-		[EIA_DTYPE_I64] = cu->k.eia_cumsum_i64, [EIA_DTYPE_I32] = cu->k.eia_cumsum_i32,
+		[EIA_DTYPE_BF16] = cu->k.eia_cumsum_bf16, [EIA_DTYPE_I64] = cu->k.eia_cumsum_i64,
+		[EIA_DTYPE_I32] = cu->k.eia_cumsum_i32,
 	};
 
 	if (op == EIA_OP_CUMSUM) {
@@ -980,6 +1052,10 @@ int gpud_cu_run_op(struct gpud_engine *eng, struct gpud_queue *q, uint32_t op,
 	case EIA_OP_MAXPOOL3D:
 	case EIA_OP_AVGPOOL3D:
 		return pool3d(cu, q, attr, in, out, op == EIA_OP_AVGPOOL3D);
+	case EIA_OP_RESIZE:
+		return resize(cu, q, attr, in, out);
+	case EIA_OP_CONV_TRANSPOSE:
+		return conv_transpose(cu, q, attr, in, n_in, out);
 	case EIA_OP_MAXPOOL2D:
 	case EIA_OP_AVGPOOL2D:
 		return pool2d(cu, q, attr, in, out, op == EIA_OP_AVGPOOL2D);

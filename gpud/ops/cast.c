@@ -4,9 +4,11 @@
  * integers by truncation toward zero, saturated at the integer's range, NaN
  * as 0 (ONNX leaves these undefined; the model runner folds constant Casts
  * the same way). I64 becomes I32 modulo 2^32, as numpy's astype does.
- * Anything non-zero (NaN included) becomes true; true becomes 1.
+ * Anything non-zero (NaN included) becomes true; true becomes 1. Every
+ * conversion to a float dtype rounds once, to nearest even.
  */
 #include <errno.h>
+#include <math.h>
 
 #include "f16.h"
 #include "internal.h"
@@ -62,6 +64,24 @@ static void store_from_f(void *p, uint32_t dtype, int64_t i, float f)
 	}
 }
 
+/*
+ * @v in fp32 rounded to odd: truncated to 24 significant bits, the last one
+ * set when anything was dropped. Rounding that to bf16's 8 bits gives what
+ * rounding @v itself would, where going through fp32's nearest could make a
+ * tie that @v is not (2^24 + 2^16 + 1 would become 2^24).
+ */
+static float i64_to_f32_odd(int64_t v)
+{
+	uint64_t a = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	int drop = a >> 24 ? 40 - __builtin_clzll(a) : 0;
+	float f;
+
+	if (drop)
+		a = a >> drop | ((a & ((1ull << drop) - 1)) != 0);
+	f = ldexpf((float)a, drop);	/* exact: a < 2^24 */
+	return v < 0 ? -f : f;
+}
+
 static void store_from_i(void *p, uint32_t dtype, int64_t i, int64_t v)
 {
 	switch (dtype) {
@@ -73,6 +93,9 @@ static void store_from_i(void *p, uint32_t dtype, int64_t i, int64_t v)
 		break;
 	case EIA_DTYPE_BOOL:
 		((uint8_t *)p)[i] = v != 0;
+		break;
+	case EIA_DTYPE_BF16:
+		((uint16_t *)p)[i] = f32_to_bf16(i64_to_f32_odd(v));
 		break;
 	default:
 		/*

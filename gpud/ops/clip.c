@@ -47,6 +47,7 @@ static int clip_range(void *arg, int64_t begin, int64_t end,
 		break;
 	}
 	case EIA_DTYPE_F16:
+	case EIA_DTYPE_BF16:
 		for (int64_t i = begin; i < end; i++) {
 			float v = load_f(j->x, j->dtype, i);
 

@@ -26,6 +26,20 @@
 typedef void (*bin_fn)(int64_t n, const void *pa, int64_t sa, const void *pb,
 		       int64_t sb, void *py);
 
+/* 16-bit floats, widened by @ld, computed in fp32, narrowed by @st. */
+#define HALF_KERNEL(name, ld, st, expr) \
+static void name(int64_t n, const void *pa, int64_t sa, const void *pb, \
+		 int64_t sb, void *py) \
+{ \
+	const uint16_t *a = pa, *b = pb; \
+	uint16_t *y = py; \
+	\
+	for (int64_t i = 0; i < n; i++) { \
+		float x0 = ld(a[i * sa]), x1 = ld(b[i * sb]); \
+		y[i] = st(expr); \
+	} \
+}
+
 #define BINARY_KERNELS(name, expr, vec4) \
 static void name##_f32(int64_t n, const void *pa, int64_t sa, \
 		       const void *pb, int64_t sb, void *py) \
@@ -68,17 +82,8 @@ static void name##_f32(int64_t n, const void *pa, int64_t sa, \
 		} \
 	} \
 } \
-static void name##_f16(int64_t n, const void *pa, int64_t sa, \
-		       const void *pb, int64_t sb, void *py) \
-{ \
-	const uint16_t *a = pa, *b = pb; \
-	uint16_t *y = py; \
-	\
-	for (int64_t i = 0; i < n; i++) { \
-		float x0 = f16_to_f32(a[i * sa]), x1 = f16_to_f32(b[i * sb]); \
-		y[i] = f32_to_f16(expr); \
-	} \
-}
+HALF_KERNEL(name##_f16, f16_to_f32, f32_to_f16, expr) \
+HALF_KERNEL(name##_bf16, bf16_to_f32, f32_to_bf16, expr)
 
 /*
  * Integers of @type; @expr(@utype) gives the result, computing in the
@@ -132,13 +137,13 @@ INT_KERNELS(min, IMIN)
 INT_KERNELS(max, IMAX)
 
 #define FLOAT_ROW(name) { [EIA_DTYPE_F32] = name##_f32, \
-			  [EIA_DTYPE_F16] = name##_f16 }
+	[EIA_DTYPE_F16] = name##_f16, [EIA_DTYPE_BF16] = name##_bf16 }
 #define NUMERIC_ROW(name) { [EIA_DTYPE_F32] = name##_f32, \
-	[EIA_DTYPE_F16] = name##_f16, [EIA_DTYPE_I64] = name##_i64, \
-	[EIA_DTYPE_I32] = name##_i32 }
+	[EIA_DTYPE_F16] = name##_f16, [EIA_DTYPE_BF16] = name##_bf16, \
+	[EIA_DTYPE_I64] = name##_i64, [EIA_DTYPE_I32] = name##_i32 }
 
 /* By operator code and dtype; NULL: refused. */
-static const bin_fn bin_kernels[][EIA_DTYPE_BOOL + 1] = {
+static const bin_fn bin_kernels[][DTYPE_END] = {
 	[EIA_OP_ADD] = NUMERIC_ROW(add),
 	[EIA_OP_SUB] = NUMERIC_ROW(sub),
 	[EIA_OP_MUL] = NUMERIC_ROW(mul),
@@ -150,8 +155,8 @@ static const bin_fn bin_kernels[][EIA_DTYPE_BOOL + 1] = {
 
 /*
  * Comparisons and logic: two inputs of one dtype (@pa, @pb, element
- * strides @sa, @sb) to BOOL. Each element is read as fp32 (F16 too), as
- * itself (integers) or as 0/1 (BOOL).
+ * strides @sa, @sb) to BOOL. Each element is read as fp32 (F16 and BF16
+ * too), as itself (integers) or as 0/1 (BOOL).
  */
 typedef void (*cmp_fn)(int64_t n, const void *pa, int64_t sa, const void *pb,
 		       int64_t sb, uint8_t *y);
@@ -176,6 +181,7 @@ static void name(int64_t n, const void *pa, int64_t sa, const void *pb, \
 #define CMP_NUMERIC(name, expr) \
 	CMP_KERNEL(name##_f32, float, float, LD_SAME, expr) \
 	CMP_KERNEL(name##_f16, uint16_t, float, f16_to_f32, expr) \
+	CMP_KERNEL(name##_bf16, uint16_t, float, bf16_to_f32, expr) \
 	CMP_KERNEL(name##_i64, int64_t, int64_t, LD_SAME, expr) \
 	CMP_KERNEL(name##_i32, int32_t, int32_t, LD_SAME, expr)
 
@@ -190,10 +196,11 @@ CMP_KERNEL(or_bool, uint8_t, bool, LD_BOOL, x0 || x1)
 CMP_KERNEL(xor_bool, uint8_t, bool, LD_BOOL, x0 != x1)
 
 /* By operator (from EIA_OP_EQUAL) and input dtype; NULL: refused. */
-static const cmp_fn cmp_kernels[][EIA_DTYPE_BOOL + 1] = {
+static const cmp_fn cmp_kernels[][DTYPE_END] = {
 	[EIA_OP_EQUAL - EIA_OP_EQUAL] = { [EIA_DTYPE_F32] = eq_f32,
-		[EIA_DTYPE_F16] = eq_f16, [EIA_DTYPE_I64] = eq_i64,
-		[EIA_DTYPE_I32] = eq_i32, [EIA_DTYPE_BOOL] = eq_bool },
+		[EIA_DTYPE_F16] = eq_f16, [EIA_DTYPE_BF16] = eq_bf16,
+		[EIA_DTYPE_I64] = eq_i64, [EIA_DTYPE_I32] = eq_i32,
+		[EIA_DTYPE_BOOL] = eq_bool },
 	[EIA_OP_LESS - EIA_OP_EQUAL] = NUMERIC_ROW(lt),
 	[EIA_OP_GREATER - EIA_OP_EQUAL] = NUMERIC_ROW(gt),
 	[EIA_OP_LESS_OR_EQUAL - EIA_OP_EQUAL] = NUMERIC_ROW(le),
@@ -226,7 +233,7 @@ static void binary_span(void *arg, const int64_t *offs, int64_t n,
 
 static bin_fn binary_kernel(uint32_t op, uint32_t dtype)
 {
-	return dtype <= EIA_DTYPE_BOOL ? bin_kernels[op][dtype] : NULL;
+	return dtype < DTYPE_END ? bin_kernels[op][dtype] : NULL;
 }
 
 static int binary_range(void *arg, int64_t begin, int64_t end,
@@ -370,7 +377,7 @@ static int compare_range(void *arg, int64_t begin, int64_t end,
 
 static cmp_fn compare_kernel(uint32_t op, uint32_t dtype)
 {
-	return dtype <= EIA_DTYPE_BOOL ? cmp_kernels[op - EIA_OP_EQUAL][dtype] : NULL;
+	return dtype < DTYPE_END ? cmp_kernels[op - EIA_OP_EQUAL][dtype] : NULL;
 }
 
 int compare_infer(const struct op_call *c, struct eia_tensor *out)

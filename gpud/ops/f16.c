@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * fp32 views of float tensors for the operators that hand whole matrices to
- * BLAS (Gemm, MatMul, Conv): fp16 tensors are converted into scratch memory
- * on the pool, computed in fp32 and rounded back once at the end.
+ * BLAS (Gemm, MatMul, Conv): fp16 and bf16 tensors are converted into
+ * scratch memory on the pool, computed in fp32 and rounded back once at the
+ * end.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,31 +14,30 @@
 struct cvt_ctx {
 	const void *src;
 	void *dst;
+	uint32_t dtype;		/* the 16-bit side's */
 };
 
 static int to_f32_range(void *arg, int64_t begin, int64_t end,
 			unsigned int worker)
 {
 	const struct cvt_ctx *c = arg;
-	const uint16_t *s = c->src;
 	float *d = c->dst;
 
 	(void)worker;
 	for (int64_t i = begin; i < end; i++)
-		d[i] = f16_to_f32(s[i]);
+		d[i] = load_f(c->src, c->dtype, i);
 	return 0;
 }
 
-static int to_f16_range(void *arg, int64_t begin, int64_t end,
-			unsigned int worker)
+static int from_f32_range(void *arg, int64_t begin, int64_t end,
+			  unsigned int worker)
 {
 	const struct cvt_ctx *c = arg;
 	const float *s = c->src;
-	uint16_t *d = c->dst;
 
 	(void)worker;
 	for (int64_t i = begin; i < end; i++)
-		d[i] = f32_to_f16(s[i]);
+		store_f(c->dst, c->dtype, i, s[i]);
 	return 0;
 }
 
@@ -62,6 +62,7 @@ int fview_in(struct eia_pool *pool, const struct eia_tensor *t, struct fview *v)
 		return -ENOMEM;
 	c.src = t->data;
 	c.dst = v->p;
+	c.dtype = t->dtype;
 	return pool_for(pool, n, 1 << 15, to_f32_range, &c);
 }
 
@@ -79,11 +80,11 @@ int fview_out(const struct eia_tensor *t, struct fview *v)
 int fview_commit(struct eia_pool *pool, const struct eia_tensor *t,
 		 const struct fview *v)
 {
-	struct cvt_ctx c = { .src = v->p, .dst = t->data };
+	struct cvt_ctx c = { .src = v->p, .dst = t->data, .dtype = t->dtype };
 
 	if (!v->owned)
 		return 0;
-	return pool_for(pool, tensor_count(t), 1 << 15, to_f16_range, &c);
+	return pool_for(pool, tensor_count(t), 1 << 15, from_f32_range, &c);
 }
 
 void fview_free(struct fview *v)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * IEEE binary16 <-> binary32 conversion (round to nearest even, NaN kept
- * quiet, overflow to infinity) and element access for float tensors that may
- * hold either. Inline because the elementwise kernels call them per element.
+ * IEEE binary16 and bfloat16 <-> binary32 conversion (round to nearest even,
+ * NaN kept quiet, overflow to infinity) and element access for float tensors
+ * that may hold any of them. Inline because the elementwise kernels call them
+ * per element.
  */
 #ifndef EIA_OPS_F16_H
 #define EIA_OPS_F16_H
@@ -74,20 +75,62 @@ static inline uint16_t f32_to_f16(float f)
 	return (uint16_t)(sign | h);
 }
 
+/* bfloat16 is the upper half of a binary32: widening is exact. */
+static inline float bf16_to_f32(uint16_t b)
+{
+	uint32_t bits = (uint32_t)b << 16;
+	float f;
+
+	memcpy(&f, &bits, sizeof(f));
+	return f;
+}
+
+static inline uint16_t f32_to_bf16(float f)
+{
+	uint32_t x;
+
+	memcpy(&x, &f, sizeof(x));
+	/*
+	 * NaN: truncated, a payload in the low bits only would leave an
+	 * infinity, and rounding could carry out of it; the quiet bit keeps it
+	 * NaN.
+	 */
+	if ((x & 0x7fffffff) > 0x7f800000)
+		return (uint16_t)((x >> 16) | 0x40);
+	/*
+	 * Add just under half of the dropped part's unit, one more when the
+	 * kept part is odd: ties go to even. A carry into the exponent is the
+	 * rounded result, up to infinity for what is past the largest finite.
+	 */
+	x += 0x7fff + ((x >> 16) & 1);
+	return (uint16_t)(x >> 16);
+}
+
 /* Element @i of a float tensor's data as fp32. */
 static inline float load_f(const void *p, uint32_t dtype, int64_t i)
 {
-	if (dtype == EIA_DTYPE_F16)
+	switch (dtype) {
+	case EIA_DTYPE_F16:
 		return f16_to_f32(((const uint16_t *)p)[i]);
-	return ((const float *)p)[i];
+	case EIA_DTYPE_BF16:
+		return bf16_to_f32(((const uint16_t *)p)[i]);
+	default:
+		return ((const float *)p)[i];
+	}
 }
 
 static inline void store_f(void *p, uint32_t dtype, int64_t i, float v)
 {
-	if (dtype == EIA_DTYPE_F16)
+	switch (dtype) {
+	case EIA_DTYPE_F16:
 		((uint16_t *)p)[i] = f32_to_f16(v);
-	else
+		break;
+	case EIA_DTYPE_BF16:
+		((uint16_t *)p)[i] = f32_to_bf16(v);
+		break;
+	default:
 		((float *)p)[i] = v;
+	}
 }
 
 #endif

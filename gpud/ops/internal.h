@@ -2,7 +2,7 @@
 /*
  * Private interfaces of the CPU operator library: the operator table, tensor
  * and shape helpers, the strided iterator shared by broadcasting and copying
- * operators, fp16 staging, and parallel loops over the pool.
+ * operators, fp16 and bf16 staging, and parallel loops over the pool.
  */
 #ifndef EIA_OPS_INTERNAL_H
 #define EIA_OPS_INTERNAL_H
@@ -59,6 +59,11 @@ DECLARE_OP(arg);
 DECLARE_OP(cumsum);
 DECLARE_OP(tile);
 DECLARE_OP(pool3d);
+DECLARE_OP(resize);
+DECLARE_OP(conv_transpose);
+
+/* Tables indexed by dtype: one past the largest enum eia_dtype value. */
+#define DTYPE_END (EIA_DTYPE_BF16 + 1)
 
 /* tensor.c */
 /* Known dtype, rank and dims, byte size within int64_t; stores the size. */
@@ -198,16 +203,19 @@ void blas_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
 		float alpha, const float *a, int64_t lda, const float *b,
 		int64_t ldb, float beta, float *c, int64_t ldc);
 
-/* f16.c: fp32 views of float tensors, converting fp16 through scratch. */
+/*
+ * f16.c: fp32 views of float tensors, converting fp16 and bf16 through
+ * scratch.
+ */
 struct fview {
 	float *p;
 	float *owned;	/* scratch to free, NULL when p is the tensor itself */
 };
 
-/* Read view of @t (converted in parallel when fp16). */
+/* Read view of @t (converted in parallel when fp16 or bf16). */
 int fview_in(struct eia_pool *pool, const struct eia_tensor *t,
 	     struct fview *v);
-/* Write view of @t; fview_commit() stores it back into an fp16 tensor. */
+/* Write view of @t; fview_commit() stores it back into a 16-bit tensor. */
 int fview_out(const struct eia_tensor *t, struct fview *v);
 int fview_commit(struct eia_pool *pool, const struct eia_tensor *t,
 		 const struct fview *v);

@@ -27,6 +27,9 @@ _Static_assert(sizeof(struct eia_arg_attr) == 16, "arg attr layout");
 _Static_assert(sizeof(struct eia_cumsum_attr) == 16, "cumsum attr layout");
 _Static_assert(sizeof(struct eia_tile_attr) == 64, "tile attr layout");
 _Static_assert(sizeof(struct eia_pool3d_attr) == 136, "pool3d attr layout");
+_Static_assert(sizeof(struct eia_resize_attr) == 152, "resize attr layout");
+_Static_assert(sizeof(struct eia_conv_transpose_attr) == 128,
+	       "conv transpose attr layout");
 
 struct op_def {
 	const char *name;
@@ -146,6 +149,11 @@ static const struct op_def op_table[] = {
 	   1, false, pool3d),
 	OP(EIA_OP_AVGPOOL3D, "AveragePool", sizeof(struct eia_pool3d_attr), 1, 1,
 	   1, 1, false, pool3d),
+	OP(EIA_OP_RESIZE, "Resize", sizeof(struct eia_resize_attr), 1, 1, 1, 1,
+	   false, resize),
+	OP(EIA_OP_CONV_TRANSPOSE, "ConvTranspose",
+	   sizeof(struct eia_conv_transpose_attr), 2, 3, 1, 1, false,
+	   conv_transpose),
 };
 
 static const struct op_def *lookup(uint32_t op)

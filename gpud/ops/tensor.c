@@ -12,6 +12,7 @@ size_t eia_dtype_size(uint32_t dtype)
 	case EIA_DTYPE_I32:
 		return 4;
 	case EIA_DTYPE_F16:
+	case EIA_DTYPE_BF16:
 		return 2;
 	case EIA_DTYPE_I64:
 		return 8;
@@ -72,7 +73,8 @@ int eia_tensor_check(const struct eia_tensor *t, uint64_t *bytes)
 
 bool is_float_dtype(uint32_t dtype)
 {
-	return dtype == EIA_DTYPE_F32 || dtype == EIA_DTYPE_F16;
+	return dtype == EIA_DTYPE_F32 || dtype == EIA_DTYPE_F16 ||
+	       dtype == EIA_DTYPE_BF16;
 }
 
 int64_t shape_count(uint32_t ndim, const int64_t *dims)

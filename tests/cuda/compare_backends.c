@@ -30,6 +30,7 @@ static size_t eia_dtype_size(uint32_t dtype)
 	case EIA_DTYPE_I32:
 		return 4;
 	case EIA_DTYPE_F16:
+	case EIA_DTYPE_BF16:
 		return 2;
 	case EIA_DTYPE_I64:
 		return 8;
@@ -68,6 +69,7 @@ struct tcase {
 
 #define F32(...)	{ EIA_DTYPE_F32, sizeof((int64_t[]){ __VA_ARGS__ }) / 8, { __VA_ARGS__ } }
 #define F16(...)	{ EIA_DTYPE_F16, sizeof((int64_t[]){ __VA_ARGS__ }) / 8, { __VA_ARGS__ } }
+#define BF16(...)	{ EIA_DTYPE_BF16, sizeof((int64_t[]){ __VA_ARGS__ }) / 8, { __VA_ARGS__ } }
 #define I64(...)	{ EIA_DTYPE_I64, sizeof((int64_t[]){ __VA_ARGS__ }) / 8, { __VA_ARGS__ } }
 #define I32(...)	{ EIA_DTYPE_I32, sizeof((int64_t[]){ __VA_ARGS__ }) / 8, { __VA_ARGS__ } }
 #define BOOL(...)	{ EIA_DTYPE_BOOL, sizeof((int64_t[]){ __VA_ARGS__ }) / 8, { __VA_ARGS__ } }
@@ -130,6 +132,7 @@ static const struct eia_slice_attr slice = {
 };
 static const struct eia_cast_attr to_f32 = { .to = EIA_DTYPE_F32 };
 static const struct eia_cast_attr to_f16 = { .to = EIA_DTYPE_F16 };
+static const struct eia_cast_attr to_bf16 = { .to = EIA_DTYPE_BF16 };
 static const struct eia_cast_attr to_i64 = { .to = EIA_DTYPE_I64 };
 static const struct eia_cast_attr to_i32 = { .to = EIA_DTYPE_I32 };
 static const struct eia_cast_attr to_bool = { .to = EIA_DTYPE_BOOL };
@@ -141,10 +144,33 @@ static const struct eia_arg_attr arg_last = { .axis = -1, .select_last_index = 1
 static const struct eia_cumsum_attr cumsum_1 = { .axis = 1 };
 static const struct eia_cumsum_attr cumsum_rev = { .axis = 0, .exclusive = 1, .reverse = 1 };
 static const struct eia_tile_attr tile_23 = { .repeats = { 2, 1, 3 } };
+static const struct eia_resize_attr resize_linear = {
+	.sizes = { 2, 3, 10, 15 }, .scales = { 1, 1, 2, 2.5 }, .mode = EIA_RESIZE_LINEAR,
+	.cubic_coeff_a = -0.75f,
+};
+static const struct eia_resize_attr resize_cubic = {
+	.sizes = { 1, 2, 4, 7, 3 }, .mode = EIA_RESIZE_CUBIC, .exclude_outside = 1,
+	.coord_mode = EIA_RESIZE_ALIGN_CORNERS, .cubic_coeff_a = -0.5f,
+};
+static const struct eia_resize_attr resize_nearest = {
+	.sizes = { 2, 3, 7, 13 }, .coord_mode = EIA_RESIZE_ASYMMETRIC,
+	.nearest_mode = EIA_RESIZE_FLOOR, .cubic_coeff_a = -0.75f,
+};
+static const struct eia_conv_transpose_attr convt_2d = {
+	.strides = { 2, 3 }, .dilations = { 1, 2 }, .pads = { 1, 0, 0, 0, 2 },
+	.output_padding = { 1, 1 }, .group = 2,
+};
+static const struct eia_conv_transpose_attr convt_3d = {
+	.strides = { 2, 2, 2 }, .dilations = { 1, 1, 1 }, .pads = { 1, 1, 1, 1, 1, 1 },
+	.group = 1,
+};
 static const int64_t gather_idx[] = { 4, -1, 0 };
 static const int64_t gather_bad[] = { 1, 5 };
 static const int64_t bits[] = { 1, 0, 0, 1, 1 };
 static const int64_t wide[] = { 3, -7, 0, 16777217, INT64_MAX, INT64_MIN, 0x100000005ll };
+/* 2^24 + 2^16 + 1 and 2^56 + 2^48 + 1: a tie after rounding to fp32 first. */
+static const int64_t wide_bf16[] = { 3, -7, 16777217, 0x1010001, -0x1010001,
+				     0x0101000000000001ll, INT64_MAX, INT64_MIN };
 
 static const struct tcase cases[] = {
 	{ "Gemm alpha beta C[N]", EIA_OP_GEMM, ATTR(gemm_ab), 3, 1,
@@ -374,6 +400,70 @@ static const struct tcase cases[] = {
 	  { F32(2, 3) }, { F32(4, 3) }, 0, .refused = true },
 	{ "Cast to another output dtype refused", EIA_OP_CAST, ATTR(to_f32), 1, 1, { F32(3) },
 	  { F16(3) }, 0, .refused = true },
+	{ "Resize bilinear by scales", EIA_OP_RESIZE, ATTR(resize_linear), 1, 1,
+	  { F32(2, 3, 5, 6) }, { F32(2, 3, 10, 15) }, 1e-5 },
+	{ "Resize tricubic align_corners exclude_outside fp16", EIA_OP_RESIZE,
+	  ATTR(resize_cubic), 1, 1, { F16(1, 2, 3, 5, 6) }, { F16(1, 2, 4, 7, 3) }, 2e-3 },
+	{ "Resize nearest asymmetric floor bf16", EIA_OP_RESIZE, ATTR(resize_nearest), 1, 1,
+	  { BF16(2, 3, 4, 5) }, { BF16(2, 3, 7, 13) }, 0 },
+	{ "Resize to another shape refused", EIA_OP_RESIZE, ATTR(resize_nearest), 1, 1,
+	  { F32(2, 3, 4, 5) }, { F32(2, 3, 7, 12) }, 0, .refused = true },
+	{ "ConvTranspose 2-D grouped, strided, dilated, bias", EIA_OP_CONV_TRANSPOSE,
+	  ATTR(convt_2d), 3, 1, { F32(2, 4, 5, 6), F32(4, 3, 3, 2), F32(6) },
+	  { F32(2, 6, 11, 17) }, 1e-4 },
+	{ "ConvTranspose 3-D padded fp16", EIA_OP_CONV_TRANSPOSE, ATTR(convt_3d), 2, 1,
+	  { F16(1, 3, 3, 4, 4), F16(3, 2, 3, 3, 3) }, { F16(1, 2, 5, 7, 7) }, 2e-3 },
+	{ "ConvTranspose on a 2-D X refused", EIA_OP_CONV_TRANSPOSE, ATTR(convt_3d), 2, 1,
+	  { F32(3, 4), F32(3, 2) }, { F32(2, 7) }, 0, .refused = true },
+	/* bf16: 8 significant bits, so two roundings may differ by 2^-7. */
+	{ "Gemm bf16", EIA_OP_GEMM, ATTR(gemm_t), 2, 1, { BF16(64, 32), BF16(16, 64) },
+	  { BF16(32, 16) }, 1e-2 },
+	{ "MatMul bf16 broadcast batches", EIA_OP_MATMUL, NULL, 0, 2, 1,
+	  { BF16(3, 1, 16, 48), BF16(2, 48, 8) }, { BF16(3, 2, 16, 8) }, 1e-2 },
+	{ "Conv bf16 grouped, bias", EIA_OP_CONV2D, ATTR(conv_g2), 3, 1,
+	  { BF16(2, 4, 9, 9), BF16(6, 2, 3, 3), BF16(6) }, { BF16(2, 6, 5, 5) }, 1e-2 },
+	{ "Add bf16 broadcast", EIA_OP_ADD, NULL, 0, 2, 1, { BF16(4, 1, 6), BF16(3, 1) },
+	  { BF16(4, 3, 6) }, 1e-2 },
+	{ "Div bf16", EIA_OP_DIV, NULL, 0, 2, 1, { BF16(3, 8), BF16(8) }, { BF16(3, 8) }, 1e-2,
+	  .positive = true },
+	{ "Max bf16", EIA_OP_MAX, NULL, 0, 2, 1, { BF16(3, 8), BF16(8) }, { BF16(3, 8) }, 0 },
+	{ "Less bf16 to a BF16 output refused", EIA_OP_LESS, NULL, 0, 2, 1,
+	  { BF16(3, 8), BF16(8) }, { BF16(3, 8) }, 0, .refused = true },
+	{ "Equal bf16", EIA_OP_EQUAL, NULL, 0, 2, 1, { BF16(3, 8), BF16(8) }, { BOOL(3, 8) }, 0 },
+	{ "Gelu bf16", EIA_OP_GELU, ATTR(gelu), 1, 1, { BF16(3, 100) }, { BF16(3, 100) }, 1e-2 },
+	{ "Sigmoid bf16", EIA_OP_SIGMOID, NULL, 0, 1, 1, { BF16(257) }, { BF16(257) }, 1e-2 },
+	{ "Neg bf16", EIA_OP_NEG, NULL, 0, 1, 1, { BF16(257) }, { BF16(257) }, 0 },
+	{ "Softmax bf16 axis 1", EIA_OP_SOFTMAX, ATTR(axis1), 1, 1, { BF16(3, 5, 7) },
+	  { BF16(3, 5, 7) }, 1e-2 },
+	{ "LogSoftmax bf16 last axis", EIA_OP_LOG_SOFTMAX, ATTR(axis_last), 1, 1,
+	  { BF16(4, 33) }, { BF16(4, 33) }, 1e-2 },
+	{ "LayerNormalization bf16 last axis, bias", EIA_OP_LAYERNORM, ATTR(ln_last), 3, 1,
+	  { BF16(4, 6, 8), BF16(8), BF16(8) }, { BF16(4, 6, 8) }, 1e-2 },
+	{ "LayerNormalization bf16 with F32 scale refused", EIA_OP_LAYERNORM, ATTR(ln_last), 2,
+	  1, { BF16(4, 8), F32(8) }, { BF16(4, 8) }, 0, .refused = true },
+	{ "ReduceSum bf16 axes 0, -1", EIA_OP_REDUCE_SUM, ATTR(reduce_02), 1, 1,
+	  { BF16(3, 4, 5) }, { BF16(4) }, 1e-2 },
+	{ "MaxPool bf16 padded", EIA_OP_MAXPOOL2D, ATTR(maxpool), 1, 1, { BF16(2, 3, 8, 8) },
+	  { BF16(2, 3, 4, 4) }, 0 },
+	{ "ArgMax bf16", EIA_OP_ARGMAX, ATTR(arg_last), 1, 1, { BF16(4, 33) }, { I64(4) }, 0 },
+	{ "CumSum bf16", EIA_OP_CUMSUM, ATTR(cumsum_1), 1, 1, { BF16(3, 40, 5) },
+	  { BF16(3, 40, 5) }, 1e-2 },
+	{ "Clip bf16", EIA_OP_CLIP, NULL, 0, 3, 1, { BF16(300), BF16(1), BF16(1) },
+	  { BF16(300) }, 0 },
+	{ "Transpose bf16", EIA_OP_TRANSPOSE, ATTR(perm_201), 1, 1, { BF16(2, 3, 4) },
+	  { BF16(4, 2, 3) }, 0 },
+	{ "Cast F32 to BF16", EIA_OP_CAST, ATTR(to_bf16), 1, 1, { F32(5, 7) }, { BF16(5, 7) },
+	  0 },
+	{ "Cast BF16 to F32", EIA_OP_CAST, ATTR(to_f32), 1, 1, { BF16(5, 7) }, { F32(5, 7) },
+	  0 },
+	{ "Cast BF16 to F16", EIA_OP_CAST, ATTR(to_f16), 1, 1, { BF16(5, 7) }, { F16(5, 7) },
+	  0 },
+	{ "Cast I64 to BF16 (rounded once)", EIA_OP_CAST, ATTR(to_bf16), 1, 1, { I64(8) },
+	  { BF16(8) }, 0, .index = wide_bf16, .nindex = 8 },
+	{ "Cast BF16 to I32", EIA_OP_CAST, ATTR(to_i32), 1, 1, { BF16(300) }, { I32(300) }, 0,
+	  .positive = true },
+	{ "Mul bf16 by F32 refused", EIA_OP_MUL, NULL, 0, 2, 1, { BF16(3, 8), F32(8) },
+	  { BF16(3, 8) }, 0, .refused = true },
 };
 
 /* Host data of a case's inputs, the same for both devices. */
@@ -430,9 +520,31 @@ static double from_half(uint16_t h)
 	return h & 0x8000 ? -v : v;
 }
 
+/* The upper half of a binary32, rounded to nearest even (no NaN comes here). */
+static uint16_t to_bfloat(float f)
+{
+	uint32_t x;
+
+	memcpy(&x, &f, sizeof(x));
+	x += 0x7fffu + ((x >> 16) & 1);
+	return (uint16_t)(x >> 16);
+}
+
+static double from_bfloat(uint16_t b)
+{
+	uint32_t x = (uint32_t)b << 16;
+	float f;
+
+	memcpy(&f, &x, sizeof(f));
+	return f;
+}
+
 static uint32_t rng = 12345;
 
-/* k/256 in [-1, 1] (or [0.25, 2]): exact in fp16, so both sides start equal. */
+/*
+ * k/256 in [-1, 1] (or [0.25, 2]): exact in fp16, so both sides start equal
+ * (bf16 rounds the positive ones).
+ */
 static float value(bool positive)
 {
 	int k;
@@ -465,6 +577,9 @@ static void fill(const struct tcase *c, struct eia_tensor *t, unsigned char *p)
 			break;
 		case EIA_DTYPE_F16:
 			((uint16_t *)p)[i] = to_half(value(c->positive));
+			break;
+		case EIA_DTYPE_BF16:
+			((uint16_t *)p)[i] = to_bfloat(value(c->positive));
 			break;
 		case EIA_DTYPE_I64:
 			((int64_t *)p)[i] = v;
@@ -572,7 +687,13 @@ out:
 
 static double as_double(const unsigned char *p, uint32_t dtype, uint64_t i)
 {
-	return dtype == EIA_DTYPE_F32 ? ((const float *)p)[i] : from_half(((const uint16_t *)p)[i]);
+	switch (dtype) {
+	case EIA_DTYPE_F16:
+		return from_half(((const uint16_t *)p)[i]);
+	case EIA_DTYPE_BF16:
+		return from_bfloat(((const uint16_t *)p)[i]);
+	}
+	return ((const float *)p)[i];
 }
 
 /* NULL when @io's two runs agree, else what differs. */
@@ -593,7 +714,8 @@ static const char *differ(const struct tcase *c, const struct io *io, char *buf,
 	for (k = 0; !io->status[0] && k < c->n_out; k++) {
 		const struct eia_tensor *t = &io->out[k];
 		uint64_t n = t->size / eia_dtype_size(t->dtype), i;
-		bool is_float = t->dtype == EIA_DTYPE_F32 || t->dtype == EIA_DTYPE_F16;
+		bool is_float = t->dtype == EIA_DTYPE_F32 || t->dtype == EIA_DTYPE_F16 ||
+				t->dtype == EIA_DTYPE_BF16;
 
 		if (!is_float || !c->tol) {
 			if (memcmp(io->data_out[0][k], io->data_out[1][k], t->size)) {

@@ -114,6 +114,56 @@ uint16_t ref_f16_encode(double v)
 	return sign | (uint16_t)lo;
 }
 
+double ref_bf16_decode(uint16_t b)
+{
+	int e = (b >> 7) & 255, m = b & 127;
+	double v;
+
+	if (e == 255)
+		v = m ? NAN : INFINITY;
+	else if (!e)
+		v = ldexp(m, -133);
+	else
+		v = ldexp(128 + m, e - 134);
+	return (b & 0x8000) ? -v : v;
+}
+
+/* As ref_f16_encode(): bisection over the finite patterns 0x0000..0x7f7f. */
+uint16_t ref_bf16_encode(double v)
+{
+	uint16_t sign = signbit(v) ? 0x8000 : 0;
+	double a = fabs(v);
+	unsigned int lo = 0, hi = 0x7f7f;
+
+	if (isnan(v))
+		return 0x7fc0;
+	/* The largest finite plus half its unit ties to even: infinity. */
+	if (a >= 511 * 0x1p119)
+		return sign | 0x7f80;
+	while (lo < hi) {
+		unsigned int mid = (lo + hi + 1) / 2;
+
+		if (ref_bf16_decode((uint16_t)mid) <= a)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	if (lo < 0x7f7f) {
+		double below = a - ref_bf16_decode((uint16_t)lo);
+		double above = ref_bf16_decode((uint16_t)(lo + 1)) - a;
+
+		if (above < below || (above == below && (lo & 1)))
+			lo++;
+	}
+	return sign | (uint16_t)lo;
+}
+
+double tol_of(uint32_t dtype, double f32)
+{
+	return dtype == EIA_DTYPE_F16 ? TOL_F16 :
+	       dtype == EIA_DTYPE_BF16 ? TOL_BF16 : f32;
+}
+
 double tget(const struct eia_tensor *t, int64_t i)
 {
 	switch (t->dtype) {
@@ -121,6 +171,8 @@ double tget(const struct eia_tensor *t, int64_t i)
 		return ((const float *)t->data)[i];
 	case EIA_DTYPE_F16:
 		return ref_f16_decode(((const uint16_t *)t->data)[i]);
+	case EIA_DTYPE_BF16:
+		return ref_bf16_decode(((const uint16_t *)t->data)[i]);
 	case EIA_DTYPE_I64:
 		return (double)((const int64_t *)t->data)[i];
 	case EIA_DTYPE_I32:
@@ -138,6 +190,9 @@ void tset(struct eia_tensor *t, int64_t i, double v)
 		break;
 	case EIA_DTYPE_F16:
 		((uint16_t *)t->data)[i] = ref_f16_encode(v);
+		break;
+	case EIA_DTYPE_BF16:
+		((uint16_t *)t->data)[i] = ref_bf16_encode(v);
 		break;
 	case EIA_DTYPE_I64:
 		((int64_t *)t->data)[i] = (int64_t)v;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Helpers for the operator tests: tensors backed by exactly-sized heap
- * buffers (so ASan sees any overrun), element access in double through an
- * fp16 codec of the tests' own (independent of the library's), a seeded
- * generator, multi-index helpers for the naive references, and a tolerance
- * check that reports the first mismatch.
+ * buffers (so ASan sees any overrun), element access in double through
+ * fp16 and bf16 codecs of the tests' own (independent of the library's), a
+ * seeded generator, multi-index helpers for the naive references, and a
+ * tolerance check that reports the first mismatch.
  */
 #ifndef EIA_TESTS_OPS_HELPERS_H
 #define EIA_TESTS_OPS_HELPERS_H
@@ -21,10 +21,14 @@
 /* The same as a pointer, for arguments. */
 #define TP(dtype, ...) (&(struct eia_tensor[]){ T(dtype, __VA_ARGS__) }[0])
 
-/* Tolerances: fp32 kernels vs double references, and fp16 storage. */
+/*
+ * Tolerances: fp32 kernels vs double references, and fp16 and bf16 storage
+ * (one rounding is at most 2^-11 and 2^-8 relative).
+ */
 #define TOL_F32 1e-5
 #define TOL_F32_BLAS 1e-4
 #define TOL_F16 2e-3
+#define TOL_BF16 1e-2
 
 struct eia_tensor tnew(uint32_t dtype, uint32_t ndim, const int64_t *dims);
 struct eia_tensor tscalar(uint32_t dtype);
@@ -37,11 +41,11 @@ void tfree_all(void);
 
 int64_t tcount(const struct eia_tensor *t);
 double tget(const struct eia_tensor *t, int64_t i);
-/* fp16: the nearest half, ties to even. */
+/* fp16 and bf16: the nearest value, ties to even. */
 void tset(struct eia_tensor *t, int64_t i, double v);
 /*
  * Random values in [lo, hi]: fp32 uniform, fp16 multiples of 1/256 (exact in
- * half precision), integers uniform, bool 0/1.
+ * half precision), bf16 uniform rounded to bf16, integers uniform, bool 0/1.
  */
 void tfill(struct eia_tensor *t, double lo, double hi);
 void tseed(uint64_t seed);
@@ -50,6 +54,11 @@ uint64_t trand(void);
 /* Independent binary16 codec: by arithmetic, and by search for encoding. */
 double ref_f16_decode(uint16_t h);
 uint16_t ref_f16_encode(double v);
+/* The same for bfloat16. */
+double ref_bf16_decode(uint16_t b);
+uint16_t ref_bf16_encode(double v);
+/* The tolerance of a float dtype's results: TOL_F16, TOL_BF16 or @f32. */
+double tol_of(uint32_t dtype, double f32);
 
 /* Multi-index helpers for naive loops. */
 void unravel(int64_t i, uint32_t ndim, const int64_t *dims, int64_t *idx);

@@ -33,7 +33,8 @@ static int64_t run_clip(struct eia_pool *pool, struct eia_tensor x, double lo,
 TEST_F(ops, clip)
 {
 	static const uint32_t dts[] = { EIA_DTYPE_F32, EIA_DTYPE_F16,
-					EIA_DTYPE_I64, EIA_DTYPE_I32 };
+					EIA_DTYPE_I64, EIA_DTYPE_I32,
+					EIA_DTYPE_BF16 };
 
 	for (size_t k = 0; k < ARRAY_SIZE(dts); k++) {
 		ASSERT_EQ(0, run_clip(self->pool, T(dts[k], 3, 41), 0, 6));
@@ -60,6 +61,12 @@ TEST_F(ops, clip_nan_in_place_and_refusals)
 	/* Bounds of another dtype or with more than one element; BOOL. */
 	ASSERT_EQ(-EINVAL, eia_op_clip(self->pool, &x, TP(EIA_DTYPE_F16, 1), &hi,
 				       &x));
+	ASSERT_EQ(-EINVAL, eia_op_clip(self->pool, TP(EIA_DTYPE_BF16, 3), &lo,
+				       &hi, TP(EIA_DTYPE_BF16, 3)));
+	ASSERT_EQ(-EINVAL, eia_op_clip(self->pool, TP(EIA_DTYPE_BF16, 3),
+				       TP(EIA_DTYPE_BF16, 1),
+				       TP(EIA_DTYPE_F16, 1),
+				       TP(EIA_DTYPE_BF16, 3)));
 	ASSERT_EQ(-EINVAL, eia_op_clip(self->pool, &x, &lo, TP(EIA_DTYPE_F32, 2),
 				       &x));
 	ASSERT_EQ(-EINVAL, eia_op_clip(self->pool, &x, &lo,
@@ -114,7 +121,7 @@ static int64_t run_unary(struct eia_pool *pool, uint32_t op,
 {
 	struct eia_tensor y = tlike(&x);
 	double *ref = ralloc(tcount(&y));
-	double tol = x.dtype == EIA_DTYPE_F16 ? TOL_F16 : TOL_F32;
+	double tol = tol_of(x.dtype, TOL_F32);
 	int ret;
 
 	tfill(&x, lo, hi);
@@ -136,6 +143,8 @@ static void check_unary(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, run_unary(pool, op, attr, T(EIA_DTYPE_F32, 3, 7, 5), lo,
 			       hi));
 	ASSERT_EQ(0, run_unary(pool, op, attr, T(EIA_DTYPE_F16, 2, 33), lo,
+			       hi));
+	ASSERT_EQ(0, run_unary(pool, op, attr, T(EIA_DTYPE_BF16, 5, 29), lo,
 			       hi));
 	ASSERT_EQ(0, run_unary(pool, op, attr, T(EIA_DTYPE_F32, 70000), lo,
 			       hi));
@@ -203,6 +212,18 @@ TEST_F(ops, unary_edges)
 	ASSERT_EQ(0, eia_op_unary(self->pool, EIA_OP_LOG, &x, &x));
 	ASSERT_TRUE(isnan(tget(&x, 0)) && tget(&x, 1) == -INFINITY);
 	ASSERT_TRUE(tget(&x, 3) == INFINITY && isnan(tget(&x, 4)));
+	/* bf16 keeps NaN and fp32's range: 1 / 1e-30 is finite. */
+	x = T(EIA_DTYPE_BF16, 4);
+	y = tlike(&x);
+	tset(&x, 0, NAN);
+	tset(&x, 1, 100);
+	tset(&x, 2, 1e-30);
+	tset(&x, 3, -INFINITY);
+	ASSERT_EQ(0, eia_op_unary(self->pool, EIA_OP_SOFTPLUS, &x, &y));
+	ASSERT_TRUE(isnan(tget(&y, 0)) && tget(&y, 1) == 100 && tget(&y, 3) == 0);
+	ASSERT_EQ(0, eia_op_unary(self->pool, EIA_OP_RECIPROCAL, &x, &x));
+	ASSERT_TRUE(isnan(tget(&x, 0)) && fabs(tget(&x, 2) - 1e30) < 1e30 * TOL_BF16);
+	ASSERT_TRUE(tget(&x, 3) == 0 && signbit(tget(&x, 3)));
 }
 
 /* Neg, Abs and Sign of integers; the minimum wraps. */
@@ -255,6 +276,11 @@ TEST_F(ops, unary_refusals)
 				      sizeof(attr), &x, 1, &y, 1));
 	ASSERT_EQ(-EINVAL, eia_op_unary(self->pool, EIA_OP_SIN, &x,
 					TP(EIA_DTYPE_F16, 4)));
+	ASSERT_EQ(-EINVAL, eia_op_unary(self->pool, EIA_OP_SIN, &x,
+					TP(EIA_DTYPE_BF16, 4)));
+	ASSERT_EQ(-EINVAL, eia_op_activation(self->pool, EIA_OP_ELU,
+		&(struct eia_activation_attr)EIA_ELU_ATTR_INIT,
+		TP(EIA_DTYPE_BF16, 4), TP(EIA_DTYPE_F16, 4)));
 	ASSERT_EQ(-EINVAL, eia_op_unary(self->pool, EIA_OP_ADD, &x, &y));
 }
 

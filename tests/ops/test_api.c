@@ -2,7 +2,7 @@
 /*
  * The checks every call goes through: tensor views, operator codes,
  * attribute sizes, arity, outputs, overlap, inferred shapes; and the fp16
- * codec against an independent one.
+ * and bf16 codecs against independent ones.
  */
 #include <errno.h>
 #include <math.h>
@@ -52,7 +52,7 @@ TEST(tensor_view_checks)
 	ASSERT_EQ(4u, bytes);
 	t.dtype = 0;
 	ASSERT_EQ(-EINVAL, eia_tensor_check(&t, NULL));
-	t.dtype = EIA_DTYPE_BOOL + 1;
+	t.dtype = EIA_DTYPE_BF16 + 1;
 	ASSERT_EQ(-EINVAL, eia_tensor_check(&t, NULL));
 	/* A buffer that would wrap around the address space. */
 	t = (struct eia_tensor){ .data = (void *)(UINTPTR_MAX - 63),
@@ -72,13 +72,14 @@ TEST(op_names)
 	ASSERT_STREQ("Conv", eia_op_name(EIA_OP_CONV3D));
 	ASSERT_STREQ("Tile", eia_op_name(EIA_OP_TILE));
 	ASSERT_NULL(eia_op_name(0));
-	ASSERT_NULL(eia_op_name(EIA_OP_AVGPOOL3D + 1));
+	ASSERT_NULL(eia_op_name(EIA_OP_CONV_TRANSPOSE + 1));
 	/* The elementwise operators may write over an input. */
 	ASSERT_TRUE(eia_op_in_place(EIA_OP_ADD) && eia_op_in_place(EIA_OP_CAST));
 	ASSERT_TRUE(eia_op_in_place(EIA_OP_XOR) && eia_op_in_place(EIA_OP_ELU));
 	ASSERT_FALSE(eia_op_in_place(EIA_OP_GEMM) || eia_op_in_place(EIA_OP_TILE));
-	ASSERT_FALSE(eia_op_in_place(0) || eia_op_in_place(EIA_OP_AVGPOOL3D + 1));
+	ASSERT_FALSE(eia_op_in_place(0) || eia_op_in_place(EIA_OP_CONV_TRANSPOSE + 1));
 	ASSERT_EQ(2, eia_dtype_size(EIA_DTYPE_F16));
+	ASSERT_EQ(2, eia_dtype_size(EIA_DTYPE_BF16));
 	ASSERT_EQ(0, eia_dtype_size(99));
 }
 
@@ -92,7 +93,7 @@ TEST_F(ops, dispatch_refusals)
 	ASSERT_EQ(0, eia_op_run(p, EIA_OP_ADD, NULL, 0, in, 2, &y, 1));
 	/* Unknown operators. */
 	ASSERT_EQ(-EINVAL, eia_op_run(p, 0, NULL, 0, in, 2, &y, 1));
-	ASSERT_EQ(-EINVAL, eia_op_run(p, EIA_OP_AVGPOOL3D + 1, NULL, 0, in, 2, &y, 1));
+	ASSERT_EQ(-EINVAL, eia_op_run(p, EIA_OP_CONV_TRANSPOSE + 1, NULL, 0, in, 2, &y, 1));
 	ASSERT_EQ(-EINVAL, eia_op_run(p, UINT32_MAX, NULL, 0, in, 2, &y, 1));
 	/* Attribute size and presence. */
 	ASSERT_EQ(-EINVAL, eia_op_run(p, EIA_OP_ADD, &axis, sizeof(axis), in, 2,
@@ -248,6 +249,79 @@ TEST(fp16_codec)
 		if (f32_to_f16(f) != ref_f16_encode(f) && bad++ < 5)
 			TH_LOG("%a: %#x, want %#x", f, f32_to_f16(f),
 			       ref_f16_encode(f));
+	}
+	ASSERT_EQ(0, bad);
+}
+
+static float from_bits(uint32_t x)
+{
+	float f;
+
+	memcpy(&f, &x, sizeof(f));
+	return f;
+}
+
+TEST(bf16_codec)
+{
+	static const struct { uint32_t f; uint16_t b; } cases[] = {
+		{ 0x3f800000, 0x3f80 },		/* 1 */
+		{ 0x3f808000, 0x3f80 },		/* tie: to even, down */
+		{ 0x3f808001, 0x3f81 },
+		{ 0x3f817fff, 0x3f81 },
+		{ 0x3f818000, 0x3f82 },		/* tie: to even, up */
+		{ 0xbf818000, 0xbf82 },
+		{ 0x80000000, 0x8000 },		/* -0 */
+		{ 0x7f7f7fff, 0x7f7f },		/* the largest finite */
+		{ 0x7f7f8000, 0x7f80 },		/* tie past it: infinity */
+		{ 0x7f7fffff, 0x7f80 },		/* FLT_MAX */
+		{ 0xff7fffff, 0xff80 },
+		{ 0x7f800000, 0x7f80 },		/* infinities */
+		{ 0xff800000, 0xff80 },
+		{ 0x00000001, 0x0000 },		/* subnormals */
+		{ 0x00008000, 0x0000 },
+		{ 0x00008001, 0x0001 },
+		{ 0x00018000, 0x0002 },
+		{ 0x00010000, 0x0001 },
+		{ 0x807f8000, 0x8080 },		/* up to the smallest normal */
+		{ 0x007fffff, 0x0080 },
+		/* NaNs stay NaN, quiet, even with only low payload bits. */
+		{ 0x7fc00000, 0x7fc0 },
+		{ 0x7f800001, 0x7fc0 },
+		{ 0xff800001, 0xffc0 },
+		{ 0x7fa00000, 0x7fe0 },
+		{ 0x7fffffff, 0x7fff },
+	};
+	uint64_t bad = 0;
+
+	/* Every pattern: decodes like the reference and encodes back. */
+	for (uint32_t b = 0; b <= 0xffff; b++) {
+		float f = bf16_to_f32((uint16_t)b);
+		double r = ref_bf16_decode((uint16_t)b);
+
+		if (isnan(r))
+			bad += !isnan(f) || f32_to_bf16(f) != (b | 0x40);
+		else
+			bad += (double)f != r || f32_to_bf16(f) != b;
+	}
+	ASSERT_EQ(0, bad);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		uint16_t got = f32_to_bf16(from_bits(cases[i].f));
+
+		if (got != cases[i].b && bad++ < 5)
+			TH_LOG("%#x: %#x, want %#x", cases[i].f, got, cases[i].b);
+	}
+	ASSERT_EQ(0, bad);
+	/* Random finite floats, every exponent, round like the search. */
+	tseed(11);
+	for (int i = 0; i < 100000; i++) {
+		uint64_t r = trand();
+		uint32_t bits = (uint32_t)(r & 0x807fffff) |
+				(uint32_t)((r >> 40) % 255) << 23;
+		float f = from_bits(bits);
+
+		if (f32_to_bf16(f) != ref_bf16_encode(f) && bad++ < 5)
+			TH_LOG("%a: %#x, want %#x", f, f32_to_bf16(f),
+			       ref_bf16_encode(f));
 	}
 	ASSERT_EQ(0, bad);
 }

@@ -6,7 +6,7 @@
 #include "fixture.h"
 
 static const uint32_t numeric[] = { EIA_DTYPE_F32, EIA_DTYPE_F16,
-				    EIA_DTYPE_I64, EIA_DTYPE_I32 };
+				    EIA_DTYPE_I64, EIA_DTYPE_I32, EIA_DTYPE_BF16 };
 
 /* (outer, len, inner) of @x around @axis. */
 static void lanes(const struct eia_tensor *x, int64_t axis, int64_t *outer,
@@ -40,7 +40,7 @@ static int64_t run_arg(struct eia_pool *pool, uint32_t op, struct eia_tensor x,
 	lanes(&x, axis, &outer, &len, &inner);
 	/* A few distinct values, so that ties are common. */
 	tfill(&x, -3, 3);
-	if (x.dtype == EIA_DTYPE_F32)
+	if (x.dtype == EIA_DTYPE_F32 || x.dtype == EIA_DTYPE_BF16)
 		for (int64_t i = 0; i < tcount(&x); i++)
 			tset(&x, i, round(tget(&x, i)));
 	if (eia_op_arg(pool, op, &attr, &x, &y))
@@ -125,7 +125,8 @@ static int64_t run_cumsum(struct eia_pool *pool, struct eia_tensor x,
 					.reverse = reverse };
 	struct eia_tensor y = tlike(&x);
 	double *ref = ralloc(tcount(&x));
-	double tol = x.dtype == EIA_DTYPE_F16 ? TOL_F16 : TOL_F32;
+	double tol = tol_of(x.dtype, TOL_F32);
+	bool half = x.dtype == EIA_DTYPE_F16 || x.dtype == EIA_DTYPE_BF16;
 	int64_t outer, len, inner;
 
 	lanes(&x, axis, &outer, &len, &inner);
@@ -147,8 +148,8 @@ static int64_t run_cumsum(struct eia_pool *pool, struct eia_tensor x,
 					s += tget(&x, at);
 			}
 		}
-	/* fp16: every partial sum is rounded once; compare with its own. */
-	return tcompare(&y, ref, tol * (x.dtype == EIA_DTYPE_F16 ? len : 1), tol);
+	/* fp16, bf16: every partial sum is rounded once; compare with its own. */
+	return tcompare(&y, ref, tol * (half ? len : 1), tol);
 }
 
 TEST_F(ops, cumsum)
@@ -189,6 +190,9 @@ TEST_F(ops, cumsum_wraps_and_refusals)
 					 TP(EIA_DTYPE_BOOL, 2)));
 	ASSERT_EQ(-EINVAL, eia_op_cumsum(self->pool, &attr, &x,
 					 TP(EIA_DTYPE_I32, 2)));
+	ASSERT_EQ(-EINVAL, eia_op_cumsum(self->pool, &attr,
+					 TP(EIA_DTYPE_BF16, 2),
+					 TP(EIA_DTYPE_F16, 2)));
 }
 
 TEST_HARNESS_MAIN

@@ -26,7 +26,7 @@ static const struct shape shapes[][2] = {
 };
 
 static const uint32_t numeric[] = { EIA_DTYPE_F32, EIA_DTYPE_F16,
-				    EIA_DTYPE_I64, EIA_DTYPE_I32 };
+				    EIA_DTYPE_I64, EIA_DTYPE_I32, EIA_DTYPE_BF16 };
 
 static bool ref_compare(uint32_t op, double a, double b)
 {
@@ -72,7 +72,7 @@ static int64_t run_compare(struct eia_pool *pool, uint32_t op, uint32_t dt,
 	/* Few distinct values, so that equal pairs are common. */
 	tfill(&a, -3, 3);
 	tfill(&b, -3, 3);
-	if (dt == EIA_DTYPE_F32 || dt == EIA_DTYPE_F16) {
+	if (dt == EIA_DTYPE_F32 || dt == EIA_DTYPE_F16 || dt == EIA_DTYPE_BF16) {
 		for (int64_t i = 0; i < tcount(&a); i++)
 			tset(&a, i, round(tget(&a, i) * 2) / 2);
 		for (int64_t i = 0; i < tcount(&b); i++)
@@ -126,6 +126,21 @@ TEST_F(ops, comparison_edges)
 	ASSERT_TRUE(!r[0] && r[1] && !r[2]);
 	ASSERT_EQ(0, eia_op_compare(self->pool, EIA_OP_GREATER, &a, &b, &y));
 	ASSERT_TRUE(!r[0] && !r[1] && !r[2]);
+	/* The same as bf16 values, and values fp16 could not hold. */
+	a = T(EIA_DTYPE_BF16, 4);
+	b = T(EIA_DTYPE_BF16, 4);
+	y = T(EIA_DTYPE_BOOL, 4);
+	r = y.data;
+	tset(&a, 0, NAN);
+	tset(&b, 0, NAN);
+	tset(&a, 1, -0.0);
+	tset(&a, 2, 1e30);
+	tset(&b, 2, 2e30);
+	tset(&a, 3, 1e-30);
+	ASSERT_EQ(0, eia_op_compare(self->pool, EIA_OP_EQUAL, &a, &b, &y));
+	ASSERT_TRUE(!r[0] && r[1] && !r[2] && !r[3]);
+	ASSERT_EQ(0, eia_op_compare(self->pool, EIA_OP_LESS, &a, &b, &y));
+	ASSERT_TRUE(!r[0] && !r[1] && r[2] && !r[3]);
 	((int64_t *)big.data)[0] = (1ll << 53) + 1;
 	((int64_t *)bigger.data)[0] = (1ll << 53) + 2;
 	ASSERT_EQ(0, eia_op_compare(self->pool, EIA_OP_LESS, &big, &bigger, &yb));
@@ -163,6 +178,11 @@ TEST_F(ops, comparison_refusals)
 	/* Mixed dtypes, no broadcast, an output that is not BOOL. */
 	ASSERT_EQ(-EINVAL, eia_op_compare(self->pool, EIA_OP_EQUAL, &f,
 					  TP(EIA_DTYPE_F16, 2, 3), &bl));
+	ASSERT_EQ(-EINVAL, eia_op_compare(self->pool, EIA_OP_LESS,
+					  TP(EIA_DTYPE_BF16, 2, 3),
+					  TP(EIA_DTYPE_F16, 2, 3), &bl));
+	ASSERT_EQ(-EINVAL, eia_op_compare(self->pool, EIA_OP_EQUAL, &f,
+					  TP(EIA_DTYPE_BF16, 2, 3), &bl));
 	ASSERT_EQ(-EINVAL, eia_op_compare(self->pool, EIA_OP_LESS, &f,
 					  TP(EIA_DTYPE_F32, 3, 2), &bl));
 	ASSERT_EQ(-EINVAL, eia_op_compare(self->pool, EIA_OP_GREATER, &f, &f,

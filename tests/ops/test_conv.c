@@ -52,7 +52,7 @@ static int64_t run_conv(struct eia_pool *pool, const struct conv_case *k)
 	struct eia_tensor b = T(k->dtype, k->m);
 	struct eia_tensor y = T(k->dtype, k->n, k->m, oh, ow);
 	double *ref = ralloc(tcount(&y));
-	double tol = k->dtype == EIA_DTYPE_F16 ? TOL_F16 : TOL_F32_BLAS;
+	double tol = tol_of(k->dtype, TOL_F32_BLAS);
 
 	for (int i = 0; i < 4; i++)
 		attr.pads[i] = k->pads[i];
@@ -136,11 +136,17 @@ TEST_F(ops, conv_auto_pad)
 			.auto_pad = ap)));
 }
 
-TEST_F(ops, conv_f16)
+TEST_F(ops, conv_f16_bf16)
 {
 	ASSERT_EQ(0, run_conv(self->pool, CASE(.dtype = EIA_DTYPE_F16, .n = 2,
 		.c = 4, .h = 6, .w = 6, .m = 6, .kh = 3, .kw = 3, .group = 2,
 		.pads = { 1, 1, 1, 1 }, .bias = true)));
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.dtype = EIA_DTYPE_BF16, .n = 2,
+		.c = 4, .h = 6, .w = 6, .m = 6, .kh = 3, .kw = 3, .group = 2,
+		.pads = { 1, 1, 1, 1 }, .bias = true)));
+	ASSERT_EQ(0, run_conv(self->pool, CASE(.dtype = EIA_DTYPE_BF16,
+		.c = 3, .h = 9, .w = 8, .m = 4, .kh = 3, .kw = 2,
+		.strides = { 2, 1 }, .dilations = { 1, 2 }, .group = 1)));
 }
 
 TEST_F(ops, conv_several_chunks)
@@ -267,6 +273,8 @@ TEST_F(ops, conv_refusals)
 					 TP(EIA_DTYPE_F32, 5), &y));
 	ASSERT_EQ(-EINVAL, eia_op_conv2d(self->pool, &attr, &x,
 					 TP(EIA_DTYPE_F16, 6, 4, 3, 3), NULL, &y));
+	ASSERT_EQ(-EINVAL, eia_op_conv2d(self->pool, &attr, &x,
+					 TP(EIA_DTYPE_BF16, 6, 4, 3, 3), NULL, &y));
 	ASSERT_EQ(-EINVAL, eia_op_conv2d(self->pool, &attr,
 					 TP(EIA_DTYPE_F32, 4, 5, 5), &w, NULL,
 					 &y));

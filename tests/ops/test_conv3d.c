@@ -42,7 +42,7 @@ static int64_t run_conv3(struct eia_pool *pool, const struct conv3_case *k)
 	struct eia_conv3d_attr attr = { .group = k->group, .auto_pad = k->auto_pad };
 	int64_t pb[3], o[3], cg = k->c / k->group, mg = k->m / k->group;
 	struct eia_tensor x, w, b, y;
-	double *ref, tol = k->dtype == EIA_DTYPE_F16 ? TOL_F16 : TOL_F32_BLAS;
+	double *ref, tol = tol_of(k->dtype, TOL_F32_BLAS);
 
 	for (int a = 0; a < 3; a++) {
 		attr.strides[a] = k->strides[a];
@@ -118,13 +118,16 @@ TEST_F(ops, conv3d)
 		.in = { 8, 8, 8 }, .k = { 3, 3, 3 }, .pads = { 1, 1, 1, 1, 1, 1 })));
 }
 
-TEST_F(ops, conv3d_auto_pad_and_f16)
+TEST_F(ops, conv3d_auto_pad_f16_bf16)
 {
 	for (uint32_t ap = EIA_AUTO_PAD_SAME_UPPER; ap <= EIA_AUTO_PAD_VALID; ap++)
 		ASSERT_EQ(0, run_conv3(self->pool, CASE(.c = 2, .m = 3,
 			.in = { 5, 7, 6 }, .k = { 2, 3, 4 }, .strides = { 2, 1, 3 },
 			.auto_pad = ap, .bias = true)));
 	ASSERT_EQ(0, run_conv3(self->pool, CASE(.dtype = EIA_DTYPE_F16, .c = 2,
+		.m = 3, .in = { 4, 5, 6 }, .k = { 3, 3, 3 },
+		.pads = { 1, 0, 1, 0, 1, 1 }, .bias = true)));
+	ASSERT_EQ(0, run_conv3(self->pool, CASE(.dtype = EIA_DTYPE_BF16, .c = 2,
 		.m = 3, .in = { 4, 5, 6 }, .k = { 3, 3, 3 },
 		.pads = { 1, 0, 1, 0, 1, 1 }, .bias = true)));
 	/* Nothing to compute. */
@@ -153,6 +156,9 @@ TEST_F(ops, conv3d_refusals)
 	ASSERT_EQ(-EINVAL, eia_op_conv3d(self->pool, &a, &x,
 					 TP(EIA_DTYPE_F16, 6, 2, 3, 3, 3),
 					 NULL, &y));
+	ASSERT_EQ(-EINVAL, eia_op_conv3d(self->pool, &a,
+					 TP(EIA_DTYPE_BF16, 1, 4, 5, 5, 5), &w,
+					 NULL, TP(EIA_DTYPE_BF16, 1, 6, 3, 3, 3)));
 	/* A bias of another length; a kernel that is not W's. */
 	ASSERT_EQ(-EINVAL, eia_op_conv3d(self->pool, &a, &x, &w,
 					 TP(EIA_DTYPE_F32, 5), &y));

@@ -76,7 +76,7 @@ static int64_t run_binary(struct eia_pool *pool, uint32_t op, uint32_t dt,
 	struct eia_tensor b = tnew(dt, s[1].nd, s[1].d);
 	struct eia_tensor y = tnew(dt, os.nd, os.d);
 	double *ref = ralloc(tcount(&y));
-	double tol = dt == EIA_DTYPE_F16 ? TOL_F16 : TOL_F32;
+	double tol = tol_of(dt, TOL_F32);
 	int64_t idx[EIA_MAX_DIMS];
 
 	/* Pow and Div stay away from negative bases and zero divisors. */
@@ -98,6 +98,7 @@ static void check_binary(struct __test_metadata *_metadata,
 	for (size_t i = 0; i < ARRAY_SIZE(shapes); i++) {
 		ASSERT_EQ(0, run_binary(pool, op, EIA_DTYPE_F32, shapes[i]));
 		ASSERT_EQ(0, run_binary(pool, op, EIA_DTYPE_F16, shapes[i]));
+		ASSERT_EQ(0, run_binary(pool, op, EIA_DTYPE_BF16, shapes[i]));
 	}
 }
 
@@ -217,6 +218,14 @@ TEST_F(ops, binary_refusals)
 					 TP(EIA_DTYPE_F32, 3, 2), &y));
 	ASSERT_EQ(-EINVAL, eia_op_binary(self->pool, EIA_OP_ADD, &a,
 					 TP(EIA_DTYPE_F16, 2, 3), &y));
+	ASSERT_EQ(-EINVAL, eia_op_binary(self->pool, EIA_OP_MUL, &a,
+					 TP(EIA_DTYPE_BF16, 2, 3), &y));
+	ASSERT_EQ(-EINVAL, eia_op_binary(self->pool, EIA_OP_MAX,
+					 TP(EIA_DTYPE_BF16, 2),
+					 TP(EIA_DTYPE_F16, 2),
+					 TP(EIA_DTYPE_BF16, 2)));
+	ASSERT_EQ(-EINVAL, eia_op_binary(self->pool, EIA_OP_ADD, &a, &a,
+					 TP(EIA_DTYPE_BF16, 2, 3)));
 	ASSERT_EQ(-EINVAL, eia_op_binary(self->pool, EIA_OP_ADD,
 					 TP(EIA_DTYPE_BOOL, 2),
 					 TP(EIA_DTYPE_BOOL, 2),
@@ -270,11 +279,16 @@ TEST_F(ops, where)
 {
 	static const uint32_t dts[] = { EIA_DTYPE_F32, EIA_DTYPE_F16,
 					EIA_DTYPE_I64, EIA_DTYPE_I32,
-					EIA_DTYPE_BOOL };
+					EIA_DTYPE_BOOL, EIA_DTYPE_BF16 };
 
 	for (size_t i = 0; i < ARRAY_SIZE(shapes); i++)
 		for (size_t k = 0; k < ARRAY_SIZE(dts); k++)
 			ASSERT_EQ(0, run_where(self->pool, dts[k], shapes[i]));
+	/* Elements of the same size are not the same dtype. */
+	ASSERT_EQ(-EINVAL, eia_op_where(self->pool, TP(EIA_DTYPE_BOOL, 2),
+					TP(EIA_DTYPE_BF16, 2),
+					TP(EIA_DTYPE_F16, 2),
+					TP(EIA_DTYPE_BF16, 2)));
 	/* Condition not bool; X and Y of different dtypes; no broadcast. */
 	ASSERT_EQ(-EINVAL, eia_op_where(self->pool, TP(EIA_DTYPE_I32, 2),
 					TP(EIA_DTYPE_F32, 2),
@@ -321,7 +335,7 @@ static int64_t run_unary(struct eia_pool *pool, uint32_t op, uint32_t approx,
 	struct eia_gelu_attr attr = { .approximate = approx };
 	struct eia_tensor y = tlike(&x);
 	double *ref = ralloc(tcount(&y));
-	double tol = x.dtype == EIA_DTYPE_F16 ? TOL_F16 : TOL_F32;
+	double tol = tol_of(x.dtype, TOL_F32);
 	int ret;
 
 	tfill(&x, lo, hi);
@@ -341,6 +355,8 @@ static void check_unary(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, run_unary(pool, op, approx, T(EIA_DTYPE_F32, 3, 7, 5),
 			       lo, hi));
 	ASSERT_EQ(0, run_unary(pool, op, approx, T(EIA_DTYPE_F16, 2, 33),
+			       lo, hi));
+	ASSERT_EQ(0, run_unary(pool, op, approx, T(EIA_DTYPE_BF16, 3, 41),
 			       lo, hi));
 	ASSERT_EQ(0, run_unary(pool, op, approx, T(EIA_DTYPE_F32, 70000),
 			       lo, hi));
@@ -406,6 +422,12 @@ TEST_F(ops, sqrt)
 	tset(&x, 0, -1);
 	ASSERT_EQ(0, eia_op_unary(self->pool, EIA_OP_SQRT, &x, &y));
 	ASSERT_TRUE(isnan(tget(&y, 0)));
+	x.dtype = y.dtype = EIA_DTYPE_BF16;
+	tset(&x, 0, -1);
+	ASSERT_EQ(0, eia_op_unary(self->pool, EIA_OP_SQRT, &x, &y));
+	ASSERT_TRUE(isnan(tget(&y, 0)));
+	ASSERT_EQ(-EINVAL, eia_op_unary(self->pool, EIA_OP_SQRT, &x,
+					TP(EIA_DTYPE_F16, 1)));
 	/* Integers, a shape change, a non-unary code. */
 	ASSERT_EQ(-EINVAL, eia_op_unary(self->pool, EIA_OP_SQRT,
 					TP(EIA_DTYPE_I64, 2),

@@ -46,7 +46,7 @@ static int64_t run_gemm(struct eia_pool *pool, const struct gemm_case *g)
 				      T(g->dtype, g->k, g->n);
 	struct eia_tensor y = T(g->dtype, g->m, g->n), c;
 	double *ref = ralloc(g->m * g->n);
-	bool f16 = g->dtype == EIA_DTYPE_F16;
+	double tol = tol_of(g->dtype, TOL_F32_BLAS);
 
 	tfill(&a, -1, 1);
 	tfill(&b, -1, 1);
@@ -57,8 +57,7 @@ static int64_t run_gemm(struct eia_pool *pool, const struct gemm_case *g)
 	if (eia_op_gemm(pool, &attr, &a, &b, g->cndim >= 0 ? &c : NULL, &y))
 		return -1;
 	ref_gemm(g, &a, &b, g->cndim >= 0 ? &c : NULL, ref);
-	return tcompare(&y, ref, f16 ? TOL_F16 : TOL_F32_BLAS,
-			f16 ? TOL_F16 : TOL_F32_BLAS);
+	return tcompare(&y, ref, tol, tol);
 }
 
 TEST_F(ops, gemm_plain)
@@ -115,7 +114,7 @@ TEST_F(ops, gemm_beta_zero_does_not_read_c)
 		ASSERT_TRUE(isfinite(tget(&y, i)));
 }
 
-TEST_F(ops, gemm_large_tiles_f32_and_f16)
+TEST_F(ops, gemm_large_tiles_f32_f16_bf16)
 {
 	struct gemm_case g = {
 		.dtype = EIA_DTYPE_F32, .m = 130, .n = 70, .k = 257, .ta = true,
@@ -125,6 +124,8 @@ TEST_F(ops, gemm_large_tiles_f32_and_f16)
 	ASSERT_EQ(0, run_gemm(self->pool, &g));
 	g.dtype = EIA_DTYPE_F16;
 	g.k = 64;
+	ASSERT_EQ(0, run_gemm(self->pool, &g));
+	g.dtype = EIA_DTYPE_BF16;
 	ASSERT_EQ(0, run_gemm(self->pool, &g));
 	/* One row: the work is split over columns instead. */
 	g.dtype = EIA_DTYPE_F32;
@@ -162,6 +163,13 @@ TEST_F(ops, gemm_refusals)
 	/* K mismatch, dtype mismatch, rank 3, C not broadcastable. */
 	ASSERT_EQ(-EINVAL, eia_op_gemm(self->pool, &attr, &a, &b, NULL, &y));
 	ASSERT_EQ(-EINVAL, eia_op_gemm(self->pool, &attr, &a, &b16, NULL, &y));
+	ASSERT_EQ(-EINVAL, eia_op_gemm(self->pool, &attr, TP(EIA_DTYPE_BF16, 2, 3),
+				       &b16, NULL, TP(EIA_DTYPE_BF16, 2, 2)));
+	ASSERT_EQ(-EINVAL, eia_op_gemm(self->pool, &attr, TP(EIA_DTYPE_BF16, 2, 3),
+				       TP(EIA_DTYPE_BF16, 3, 2), &c,
+				       TP(EIA_DTYPE_BF16, 2, 2)));
+	ASSERT_EQ(-EINVAL, eia_op_gemm(self->pool, &attr, TP(EIA_DTYPE_BF16, 2, 3),
+				       TP(EIA_DTYPE_BF16, 3, 2), NULL, &y));
 	ASSERT_EQ(-EINVAL, eia_op_gemm(self->pool, &attr, &a3, &b3, NULL, &y));
 	ASSERT_EQ(-EINVAL, eia_op_gemm(self->pool, &attr, &a, &b3, &c, &y));
 	attr.trans_a = 2;
@@ -210,7 +218,7 @@ static int64_t run_matmul(struct eia_pool *pool, uint32_t dt,
 			  struct eia_tensor y)
 {
 	double *ref = ralloc(tcount(&y));
-	double tol = dt == EIA_DTYPE_F16 ? TOL_F16 : TOL_F32_BLAS;
+	double tol = tol_of(dt, TOL_F32_BLAS);
 
 	tfill(&a, -1, 1);
 	tfill(&b, -1, 1);
@@ -222,6 +230,7 @@ static int64_t run_matmul(struct eia_pool *pool, uint32_t dt,
 
 #define F32 EIA_DTYPE_F32
 #define F16 EIA_DTYPE_F16
+#define BF16 EIA_DTYPE_BF16
 
 TEST_F(ops, matmul_2d_and_flattened_batch)
 {
@@ -256,10 +265,16 @@ TEST_F(ops, matmul_1d_promotion)
 				T(F32, 5)));
 }
 
-TEST_F(ops, matmul_f16_and_large)
+TEST_F(ops, matmul_f16_bf16_and_large)
 {
 	ASSERT_EQ(0, run_matmul(self->pool, F16, T(F16, 3, 17, 40),
 				T(F16, 3, 40, 9), T(F16, 3, 17, 9)));
+	ASSERT_EQ(0, run_matmul(self->pool, BF16, T(BF16, 3, 17, 40),
+				T(BF16, 3, 40, 9), T(BF16, 3, 17, 9)));
+	ASSERT_EQ(0, run_matmul(self->pool, BF16, T(BF16, 2, 1, 4, 48),
+				T(BF16, 3, 48, 6), T(BF16, 2, 3, 4, 6)));
+	ASSERT_EQ(0, run_matmul(self->pool, BF16, T(BF16, 24), T(BF16, 24, 5),
+				T(BF16, 5)));
 	ASSERT_EQ(0, run_matmul(self->pool, F32, T(F32, 2, 96, 128),
 				T(F32, 2, 128, 80), T(F32, 2, 96, 80)));
 }
@@ -287,7 +302,13 @@ TEST_F(ops, matmul_refusals)
 	/* Wrong output shape. */
 	ASSERT_EQ(-EINVAL, eia_op_matmul(self->pool, TP(F32, 2, 3),
 					 TP(F32, 3, 4), &y));
-	/* int64 is not a MatMul type here. */
+	/* Mixed floats; int64 is not a MatMul type here. */
+	ASSERT_EQ(-EINVAL, eia_op_matmul(self->pool, TP(BF16, 2, 3),
+					 TP(F32, 3, 2), &y));
+	ASSERT_EQ(-EINVAL, eia_op_matmul(self->pool, TP(BF16, 2, 3),
+					 TP(F16, 3, 2), TP(BF16, 2, 2)));
+	ASSERT_EQ(-EINVAL, eia_op_matmul(self->pool, TP(BF16, 2, 3),
+					 TP(BF16, 3, 2), &y));
 	ASSERT_EQ(-EINVAL, eia_op_matmul(self->pool, TP(EIA_DTYPE_I64, 2, 3),
 					 TP(EIA_DTYPE_I64, 3, 2),
 					 TP(EIA_DTYPE_I64, 2, 2)));

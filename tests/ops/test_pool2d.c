@@ -60,7 +60,7 @@ static int64_t run_pool(struct eia_pool *pool, const struct pool_case *p)
 	struct eia_tensor x = T(p->dtype, p->n, p->c, p->h, p->w);
 	struct eia_tensor y = T(p->dtype, p->n, p->c, ah.out, aw.out);
 	double *ref = ralloc(tcount(&y));
-	double tol = p->dtype == EIA_DTYPE_F16 ? TOL_F16 : TOL_F32;
+	double tol = tol_of(p->dtype, TOL_F32);
 	int ret;
 
 	tfill(&x, -4, 4);
@@ -104,13 +104,16 @@ static int64_t run_pool(struct eia_pool *pool, const struct pool_case *p)
 #define CASE(...) (&(struct pool_case){ .dtype = EIA_DTYPE_F32, .n = 2, \
 	.c = 3, .s = { 1, 1 }, .d = { 1, 1 }, __VA_ARGS__ })
 
-TEST_F(ops, maxpool_basic_and_f16)
+TEST_F(ops, maxpool_basic_f16_bf16)
 {
 	ASSERT_EQ(0, run_pool(self->pool, CASE(.max = true, .h = 8, .w = 6,
 		.k = { 2, 2 }, .s = { 2, 2 })));
 	ASSERT_EQ(0, run_pool(self->pool, CASE(.dtype = EIA_DTYPE_F16,
 		.max = true, .h = 7, .w = 7, .k = { 3, 3 }, .s = { 2, 2 },
 		.pads = { 1, 1, 1, 1 })));
+	ASSERT_EQ(0, run_pool(self->pool, CASE(.dtype = EIA_DTYPE_BF16,
+		.max = true, .h = 7, .w = 7, .k = { 3, 3 }, .s = { 2, 2 },
+		.pads = { 1, 1, 1, 1 }, .ceil_mode = 1)));
 }
 
 TEST_F(ops, maxpool_dilation_asymmetric_pads)
@@ -180,6 +183,10 @@ TEST_F(ops, avgpool_count_include_pad)
 			.h = 6, .w = 6, .k = { 2, 4 }, .s = { 2, 2 },
 			.d = { 2, 1 }, .pads = { 1, 1, 0, 2 },
 			.count_include_pad = cip)));
+		ASSERT_EQ(0, run_pool(self->pool, CASE(.dtype = EIA_DTYPE_BF16,
+			.h = 6, .w = 6, .k = { 2, 4 }, .s = { 2, 2 },
+			.d = { 2, 1 }, .pads = { 1, 1, 0, 2 },
+			.count_include_pad = cip)));
 	}
 }
 
@@ -243,7 +250,7 @@ static int64_t run_gap(struct eia_pool *pool, struct eia_tensor x)
 	struct eia_tensor y = tnew(x.dtype, x.ndim, dims);
 	int64_t spatial = 1;
 	double *ref = ralloc(tcount(&y));
-	double tol = x.dtype == EIA_DTYPE_F16 ? TOL_F16 : TOL_F32;
+	double tol = tol_of(x.dtype, TOL_F32);
 
 	for (uint32_t i = 2; i < x.ndim; i++)
 		spatial *= x.dims[i];
@@ -263,6 +270,7 @@ TEST_F(ops, global_avgpool)
 	ASSERT_EQ(0, run_gap(self->pool, T(EIA_DTYPE_F32, 2, 3, 4, 5)));
 	ASSERT_EQ(0, run_gap(self->pool, T(EIA_DTYPE_F32, 2, 3, 7)));
 	ASSERT_EQ(0, run_gap(self->pool, T(EIA_DTYPE_F16, 1, 4, 3, 3, 2)));
+	ASSERT_EQ(0, run_gap(self->pool, T(EIA_DTYPE_BF16, 2, 3, 5, 4)));
 	ASSERT_EQ(0, run_gap(self->pool, T(EIA_DTYPE_F32, 0, 3, 4, 4)));
 	ASSERT_EQ(-EINVAL, eia_op_global_avgpool(self->pool,
 		TP(EIA_DTYPE_F32, 2, 3), TP(EIA_DTYPE_F32, 2, 3)));

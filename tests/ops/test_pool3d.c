@@ -55,7 +55,7 @@ static int64_t run_pool3(struct eia_pool *pool, const struct pool3_case *p)
 	};
 	struct ref_axis ax[3];
 	struct eia_tensor x, y;
-	double *ref, tol = p->dtype == EIA_DTYPE_F16 ? TOL_F16 : TOL_F32;
+	double *ref, tol = tol_of(p->dtype, TOL_F32);
 
 	for (int a = 0; a < 3; a++) {
 		attr.kernel[a] = p->k[a];
@@ -122,6 +122,9 @@ TEST_F(ops, pool3d)
 			.pads = { 1, 1, 1, 1, 1, 1 }, .ceil_mode = 1)));
 		ASSERT_EQ(0, run_pool3(self->pool, CASE(.max = max,
 			.dtype = EIA_DTYPE_F16, .in = { 4, 5, 6 },
+			.k = { 2, 3, 2 }, .auto_pad = EIA_AUTO_PAD_SAME_UPPER)));
+		ASSERT_EQ(0, run_pool3(self->pool, CASE(.max = max,
+			.dtype = EIA_DTYPE_BF16, .in = { 4, 5, 6 },
 			.k = { 2, 3, 2 }, .auto_pad = EIA_AUTO_PAD_SAME_UPPER)));
 		ASSERT_EQ(0, run_pool3(self->pool, CASE(.max = max,
 			.in = { 4, 5, 6 }, .k = { 2, 3, 2 }, .s = { 2, 2, 3 },

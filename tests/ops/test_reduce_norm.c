@@ -18,7 +18,7 @@ static int64_t run_softmax_op(struct eia_pool *pool, bool log_softmax,
 	double *ref = ralloc(tcount(&x));
 	uint32_t a = (uint32_t)(axis < 0 ? axis + x.ndim : axis);
 	int64_t outer = 1, len = x.dims[a], inner = 1;
-	double tol = x.dtype == EIA_DTYPE_F16 ? TOL_F16 : TOL_F32;
+	double tol = tol_of(x.dtype, TOL_F32);
 
 	for (uint32_t i = 0; i < a; i++)
 		outer *= x.dims[i];
@@ -73,13 +73,20 @@ TEST_F(ops, softmax_axes)
 				 -5, 5));
 }
 
-TEST_F(ops, softmax_large_inputs_and_f16)
+TEST_F(ops, softmax_large_inputs_f16_bf16)
 {
 	/* exp(1000) overflows unless the maximum is subtracted first. */
 	ASSERT_EQ(0, run_softmax(self->pool, T(EIA_DTYPE_F32, 3, 8), 1, 990,
 				 1000));
 	ASSERT_EQ(0, run_softmax(self->pool, T(EIA_DTYPE_F16, 6, 9, 2), 1, -8,
 				 8));
+	ASSERT_EQ(0, run_softmax(self->pool, T(EIA_DTYPE_BF16, 6, 9, 2), 1, -8,
+				 8));
+	ASSERT_EQ(0, run_softmax(self->pool, T(EIA_DTYPE_BF16, 5, 40), -1, 900,
+				 1000));
+	ASSERT_EQ(-EINVAL, eia_op_softmax(self->pool,
+		&(struct eia_axis_attr){ .axis = 0 }, TP(EIA_DTYPE_BF16, 3),
+		TP(EIA_DTYPE_F32, 3)));
 	ASSERT_EQ(-EINVAL, eia_op_softmax(self->pool,
 		&(struct eia_axis_attr){ .axis = 2 }, TP(EIA_DTYPE_F32, 3, 4),
 		TP(EIA_DTYPE_F32, 3, 4)));
@@ -107,6 +114,8 @@ TEST_F(ops, log_softmax)
 				     1000));
 	ASSERT_EQ(0, run_log_softmax(self->pool, T(EIA_DTYPE_F16, 6, 9, 2), 1,
 				     -8, 8));
+	ASSERT_EQ(0, run_log_softmax(self->pool, T(EIA_DTYPE_BF16, 6, 9, 2), 1,
+				     -8, 8));
 	ASSERT_EQ(-EINVAL, eia_op_log_softmax(self->pool,
 		&(struct eia_axis_attr){ .axis = 2 }, TP(EIA_DTYPE_F32, 3, 4),
 		TP(EIA_DTYPE_F32, 3, 4)));
@@ -127,7 +136,7 @@ static int64_t run_layernorm(struct eia_pool *pool, struct eia_tensor x,
 	uint32_t a = (uint32_t)(axis < 0 ? axis + x.ndim : axis);
 	int64_t d = 1, rows, idx[EIA_MAX_DIMS];
 	double *ref = ralloc(tcount(&x));
-	double tol = x.dtype == EIA_DTYPE_F16 ? TOL_F16 : TOL_F32;
+	double tol = tol_of(x.dtype, TOL_F32);
 
 	for (uint32_t i = a; i < x.ndim; i++)
 		d *= x.dims[i];
@@ -174,6 +183,11 @@ TEST_F(ops, layernorm)
 	ASSERT_EQ(0, run_layernorm(self->pool, T(EIA_DTYPE_F16, 5, 24), 1,
 				   1e-5f, T(EIA_DTYPE_F16, 24),
 				   TP(EIA_DTYPE_F16, 24)));
+	ASSERT_EQ(0, run_layernorm(self->pool, T(EIA_DTYPE_BF16, 5, 24), 1,
+				   1e-5f, T(EIA_DTYPE_BF16, 24),
+				   TP(EIA_DTYPE_BF16, 24)));
+	ASSERT_EQ(0, run_layernorm(self->pool, T(EIA_DTYPE_BF16, 2, 3, 5, 6), 2,
+				   1e-3f, T(EIA_DTYPE_BF16, 6), NULL));
 	ASSERT_EQ(0, run_layernorm(self->pool, T(EIA_DTYPE_F32, 0, 8), -1,
 				   1e-5f, T(EIA_DTYPE_F32, 8), NULL));
 	/* A constant row normalises to the bias. */
@@ -194,6 +208,15 @@ TEST_F(ops, layernorm_refusals)
 					    TP(EIA_DTYPE_F32, 2, 6), &y));
 	ASSERT_EQ(-EINVAL, eia_op_layernorm(self->pool, &attr, &x,
 					    TP(EIA_DTYPE_F16, 6), NULL, &y));
+	ASSERT_EQ(-EINVAL, eia_op_layernorm(self->pool, &attr,
+					    TP(EIA_DTYPE_BF16, 4, 6),
+					    TP(EIA_DTYPE_F32, 6), NULL,
+					    TP(EIA_DTYPE_BF16, 4, 6)));
+	ASSERT_EQ(-EINVAL, eia_op_layernorm(self->pool, &attr,
+					    TP(EIA_DTYPE_BF16, 4, 6),
+					    TP(EIA_DTYPE_BF16, 6),
+					    TP(EIA_DTYPE_F16, 6),
+					    TP(EIA_DTYPE_BF16, 4, 6)));
 	attr.axis = 2;
 	ASSERT_EQ(-EINVAL, eia_op_layernorm(self->pool, &attr, &x,
 					    TP(EIA_DTYPE_F32, 6), NULL, &y));
@@ -262,7 +285,7 @@ static int64_t run_reduce_op(struct eia_pool *pool, uint32_t op,
 	int64_t idx[EIA_MAX_DIMS], oidx[EIA_MAX_DIMS], *cnt;
 	int64_t per = tcount(&y) ? tcount(&x) / tcount(&y) : 0;
 	double *vals, *ref = ralloc(tcount(&y));
-	double tol = x.dtype == EIA_DTYPE_F16 ? TOL_F16 : TOL_F32;
+	double tol = tol_of(x.dtype, TOL_F32);
 
 	for (uint32_t i = 0; i < attr.n_axes; i++)
 		red[attr.axes[i] < 0 ? attr.axes[i] + x.ndim : attr.axes[i]] = 1;
@@ -320,6 +343,8 @@ TEST_F(ops, reduce_mean_axes)
 				RATTR(1, -3, 3), T(EIA_DTYPE_F32, 2, 1, 4, 1)));
 	ASSERT_EQ(0, run_reduce(self->pool, T(EIA_DTYPE_F16, 6, 40),
 				RATTR(0, 1), T(EIA_DTYPE_F16, 6)));
+	ASSERT_EQ(0, run_reduce(self->pool, T(EIA_DTYPE_BF16, 6, 40),
+				RATTR(0, 1), T(EIA_DTYPE_BF16, 6)));
 	ASSERT_EQ(0, run_reduce(self->pool, T(EIA_DTYPE_F32, 1000, 64),
 				RATTR(1, 1), T(EIA_DTYPE_F32, 1000, 1)));
 }
@@ -400,12 +425,14 @@ TEST_F(ops, reductions)
 	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
 		check_reduce(_metadata, self->pool, ints[i], EIA_DTYPE_F32);
 		check_reduce(_metadata, self->pool, ints[i], EIA_DTYPE_F16);
+		check_reduce(_metadata, self->pool, ints[i], EIA_DTYPE_BF16);
 		check_reduce(_metadata, self->pool, ints[i], EIA_DTYPE_I64);
 		check_reduce(_metadata, self->pool, ints[i], EIA_DTYPE_I32);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(floats); i++) {
 		check_reduce(_metadata, self->pool, floats[i], EIA_DTYPE_F32);
 		check_reduce(_metadata, self->pool, floats[i], EIA_DTYPE_F16);
+		check_reduce(_metadata, self->pool, floats[i], EIA_DTYPE_BF16);
 		ASSERT_EQ(-EINVAL, eia_op_reduce(self->pool, floats[i],
 						 &RATTR(0, 0),
 						 TP(EIA_DTYPE_I64, 2),
@@ -445,7 +472,10 @@ TEST_F(ops, reduction_edges)
 	ASSERT_EQ(0, eia_op_reduce(self->pool, EIA_OP_REDUCE_MAX,
 				   &(struct eia_reduce_attr){ 0 }, &i, &yi));
 	ASSERT_EQ(INT64_MAX, *(int64_t *)yi.data);
-	/* Not reductions; BOOL; ReduceMean of integers. */
+	/* Not reductions; BOOL; ReduceMean of integers; another output dtype. */
+	ASSERT_EQ(-EINVAL, eia_op_reduce(self->pool, EIA_OP_REDUCE_SUM, &last,
+					 TP(EIA_DTYPE_BF16, 2, 2),
+					 TP(EIA_DTYPE_F32, 2)));
 	ASSERT_EQ(-EINVAL, eia_op_reduce(self->pool, EIA_OP_SOFTMAX, &last, &x,
 					 &y));
 	ASSERT_EQ(-EINVAL, eia_op_reduce(self->pool, EIA_OP_REDUCE_SUM, &last,

@@ -47,6 +47,8 @@ TEST_F(ops, transpose)
 				   PERM(2, 0, 1)));
 	ASSERT_EQ(0, run_transpose(self->pool, T(EIA_DTYPE_F16, 7, 9),
 				   PERM(1, 0)));
+	ASSERT_EQ(0, run_transpose(self->pool, T(EIA_DTYPE_BF16, 3, 7, 9),
+				   PERM(2, 0, 1)));
 	ASSERT_EQ(0, run_transpose(self->pool, T(EIA_DTYPE_BOOL, 2, 1, 3),
 				   PERM(1, 2, 0)));
 	ASSERT_EQ(0, run_transpose(self->pool, T(F32, 2, 0, 3), PERM(2, 1, 0)));
@@ -121,6 +123,8 @@ TEST_F(ops, gather)
 				T(EIA_DTYPE_I32, 2, 3), 1));
 	ASSERT_EQ(0, run_gather(self->pool, T(EIA_DTYPE_F16, 3, 5, 4),
 				T(EIA_DTYPE_I64, 6), -1));
+	ASSERT_EQ(0, run_gather(self->pool, T(EIA_DTYPE_BF16, 3, 5, 4),
+				T(EIA_DTYPE_I32, 2, 2), 1));
 	ASSERT_EQ(0, run_gather(self->pool, T(EIA_DTYPE_I64, 10, 2),
 				tscalar(EIA_DTYPE_I64), 0));
 	ASSERT_EQ(0, run_gather(self->pool, T(F32, 1000, 64),
@@ -199,6 +203,15 @@ TEST_F(ops, concat)
 	ASSERT_EQ(-EINVAL, eia_op_concat(self->pool, &attr,
 		(struct eia_tensor[]){ T(F32, 2, 2), T(EIA_DTYPE_F16, 2, 2) }, 2,
 		TP(F32, 2, 4)));
+	/* Elements of one size are not enough: the dtypes must match. */
+	ASSERT_EQ(-EINVAL, eia_op_concat(self->pool, &attr,
+		(struct eia_tensor[]){ T(EIA_DTYPE_BF16, 2, 2),
+				       T(EIA_DTYPE_F16, 2, 2) }, 2,
+		TP(EIA_DTYPE_BF16, 2, 4)));
+	ASSERT_EQ(0, eia_op_concat(self->pool, &attr,
+		(struct eia_tensor[]){ T(EIA_DTYPE_BF16, 2, 2),
+				       T(EIA_DTYPE_BF16, 2, 1) }, 2,
+		TP(EIA_DTYPE_BF16, 2, 3)));
 	ASSERT_EQ(-EINVAL, eia_op_concat(self->pool, &attr,
 		(struct eia_tensor[]){ T(F32, 2, 2), T(F32, 2) }, 2,
 		TP(F32, 2, 3)));
@@ -233,6 +246,15 @@ TEST_F(ops, split)
 	ASSERT_EQ(0, eia_op_split(self->pool, &attr, &x, out, 3));
 	ASSERT_EQ(tget(&x, 13), tget(&out[2], 1));
 	ASSERT_EQ(tget(&x, 6), tget(&out[1], 0));
+	x.dtype = EIA_DTYPE_BF16;
+	tfill(&x, -9, 9);
+	for (int k = 0; k < 3; k++)
+		out[k].dtype = EIA_DTYPE_BF16;
+	ASSERT_EQ(0, eia_op_split(self->pool, &attr, &x, out, 3));
+	ASSERT_EQ(tget(&x, 13), tget(&out[2], 1));
+	ASSERT_EQ(tget(&x, 7), tget(&out[1], 1));
+	out[1].dtype = EIA_DTYPE_F16;
+	ASSERT_EQ(-EINVAL, eia_op_split(self->pool, &attr, &x, out, 3));
 	/* 5 into 4 parts of 2 would leave the last one nothing. */
 	ASSERT_EQ(-EINVAL, eia_op_split(self->pool, &attr, TP(F32, 5, 1),
 		(struct eia_tensor[]){ T(F32, 2, 1), T(F32, 2, 1),
@@ -328,6 +350,9 @@ TEST_F(ops, slice)
 	ASSERT_EQ(0, run_slice(self->pool, T(EIA_DTYPE_F16, 9, 2, 3), SLICE(.n = 2,
 		.starts = { 100, 2 }, .ends = { 1, -100 }, .axes = { 0, 2 },
 		.steps = { -3, -1 })));
+	ASSERT_EQ(0, run_slice(self->pool, T(EIA_DTYPE_BF16, 9, 2, 3), SLICE(.n = 2,
+		.starts = { 1, 0 }, .ends = { 9, 3 }, .axes = { 0, 2 },
+		.steps = { 2, 2 })));
 	/* Empty results: start past end, and a 0-sized dim. */
 	ASSERT_EQ(0, run_slice(self->pool, T(F32, 4, 4), SLICE(.n = 1,
 		.starts = { 3 }, .ends = { 1 }, .axes = { 0 }, .steps = { 1 })));
@@ -397,7 +422,8 @@ static int64_t run_tile(struct eia_pool *pool, struct eia_tensor x,
 TEST_F(ops, tile)
 {
 	static const uint32_t dts[] = { EIA_DTYPE_F32, EIA_DTYPE_F16,
-					EIA_DTYPE_I64, EIA_DTYPE_BOOL };
+					EIA_DTYPE_I64, EIA_DTYPE_BOOL,
+					EIA_DTYPE_BF16 };
 
 	for (size_t k = 0; k < ARRAY_SIZE(dts); k++) {
 		ASSERT_EQ(0, run_tile(self->pool, T(dts[k], 2, 3), REPEATS(2, 3)));

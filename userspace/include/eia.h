@@ -499,7 +499,8 @@ eiaError_t eiaMemsetD8Async(eiaStream_t stream, eiaDeviceptr dst,
  * struct eiaTensor - a dense row-major tensor in device memory
  * @ptr: the allocation holding it
  * @offset: byte offset of its first element in @ptr
- * @dtype: enum eia_dtype (EIA_DTYPE_F32, ...)
+ * @dtype: enum eia_dtype (EIA_DTYPE_F32, EIA_DTYPE_F16, EIA_DTYPE_BF16, ...;
+ *	F16 and BF16 are storage, computed in fp32: Documentation/operators.rst)
  * @ndim: 0..EIA_MAX_DIMS
  * @dims: its dimensions; entries past @ndim are ignored
  */

@@ -303,6 +303,8 @@ static const char *const op_names[] = {
 	[EIA_OP_TILE] = "Tile",
 	[EIA_OP_MAXPOOL3D] = "MaxPool",
 	[EIA_OP_AVGPOOL3D] = "AveragePool",
+	[EIA_OP_RESIZE] = "Resize",
+	[EIA_OP_CONV_TRANSPOSE] = "ConvTranspose",
 };
 
 const char *eia_op_name(uint32_t op)

@@ -27,9 +27,9 @@ static double rt_ld_d(const void *p, int dt, size_t i)
 {
 	switch (dt) {
 	case EIA_DTYPE_F32:
-		return ((const float *)p)[i];
 	case EIA_DTYPE_F16:
-		return rt_half_to_float(((const uint16_t *)p)[i]);
+	case EIA_DTYPE_BF16:
+		return rt_float_at(p, dt, i);
 	case EIA_DTYPE_I64:
 		return (double)((const int64_t *)p)[i];
 	case EIA_DTYPE_I32:
@@ -83,10 +83,9 @@ static void rt_st_d(void *p, int dt, size_t i, double v)
 {
 	switch (dt) {
 	case EIA_DTYPE_F32:
-		((float *)p)[i] = (float)v;
-		break;
 	case EIA_DTYPE_F16:
-		((uint16_t *)p)[i] = rt_float_to_half((float)v);
+	case EIA_DTYPE_BF16:
+		rt_float_set(p, dt, i, (float)v);
 		break;
 	case EIA_DTYPE_I64:
 		((int64_t *)p)[i] = rt_d_to_i(v);
@@ -111,6 +110,9 @@ static void rt_st_i(void *p, int dt, size_t i, int64_t v)
 		break;
 	case EIA_DTYPE_BOOL:
 		((uint8_t *)p)[i] = v != 0;
+		break;
+	case EIA_DTYPE_BF16:
+		((uint16_t *)p)[i] = rt_int_to_bfloat(v);
 		break;
 	default:
 		/* Straight to fp32: through double would round twice. */

@@ -184,8 +184,12 @@ char *rt_strdup(const char *s);
 int rt_map_put(struct rt_map *m, const char *key, int value);
 int rt_map_get(const struct rt_map *m, const char *key);
 void rt_map_free(struct rt_map *m);
-float rt_half_to_float(uint16_t h);
-uint16_t rt_float_to_half(float f);
+/* Element @i of F32, F16 or BF16 data, as fp32. */
+float rt_float_at(const void *p, int dtype, size_t i);
+/* Store @v as element @i of F32, F16 or BF16 data, rounded to nearest even. */
+void rt_float_set(void *p, int dtype, size_t i, float v);
+/* @v as BF16, rounded once to nearest even. */
+uint16_t rt_int_to_bfloat(int64_t v);
 
 /* Attributes of a node. */
 const Onnx__AttributeProto *rt_attr(const struct rt_node *nd, const char *name);
@@ -265,6 +269,13 @@ int rt_cumsum_axis(struct eia_model *m, const struct rt_node *nd, int *axis,
 		   struct eia_runner_error *err);
 int rt_tile_repeats(struct eia_model *m, const struct rt_node *nd, int64_t *repeats,
 		    struct eia_runner_error *err);
+/* Resize and Upsample: scales or sizes (constants) and modes, resolved. */
+int rt_resize_attr(struct eia_model *m, const struct rt_node *nd,
+		   struct eia_resize_attr *attr, struct eia_runner_error *err);
+/* ConvTranspose: auto_pad and output_shape resolved into pads. */
+int rt_conv_transpose_attr(struct eia_model *m, const struct rt_node *nd,
+			   struct eia_conv_transpose_attr *attr,
+			   struct eia_runner_error *err);
 /* Trilu's diagonal offset (input 1), 0 when absent. */
 int rt_trilu_k(struct eia_model *m, const struct rt_node *nd, int64_t *k,
 	       struct eia_runner_error *err);

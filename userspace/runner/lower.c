@@ -7,7 +7,7 @@
  *                 comparisons and logic, unary and activations, Clip, Cast,
  *                 Softmax, LogSoftmax, LayerNormalization, the reductions,
  *                 ArgMax, ArgMin, CumSum, Tile, Transpose, Gather, Where,
- *                 Concat, Split, Slice
+ *                 Concat, Split, Slice, Resize and Upsample, ConvTranspose
  *   views         Identity, Reshape, Flatten, Squeeze, Unsqueeze, and Cast
  *                 or Expand that change nothing: the output shares the
  *                 input's storage with other dims
@@ -109,10 +109,9 @@ static int rt_fill_const(struct eia_model *m, const struct rt_node *nd, int dtyp
 	for (i = 0; i < n; i++) {
 		switch (dtype) {
 		case EIA_DTYPE_F32:
-			((float *)data)[i] = (float)value;
-			break;
 		case EIA_DTYPE_F16:
-			((uint16_t *)data)[i] = rt_float_to_half((float)value);
+		case EIA_DTYPE_BF16:
+			rt_float_set(data, dtype, (size_t)i, (float)value);
 			break;
 		case EIA_DTYPE_I64:
 			((int64_t *)data)[i] = (int64_t)value;
@@ -204,7 +203,7 @@ static int rt_lower_binary(struct eia_model *m, struct rt_node *nd,
 		for (k = 0; k < n; k++)
 			f[k] = b->dtype == EIA_DTYPE_I64 ? (float)((const int64_t *)b->data)[k] :
 			       b->dtype == EIA_DTYPE_I32 ? (float)((const int32_t *)b->data)[k] :
-			       rt_half_to_float(((const uint16_t *)b->data)[k]);
+			       rt_float_at(b->data, b->dtype, (size_t)k);
 		ret = rt_const_add(m, nd->label, EIA_DTYPE_F32, &s, f, &in[1], err);
 		if (ret)
 			return ret;
@@ -675,6 +674,17 @@ static int rt_lower_tile(struct eia_model *m, struct rt_node *nd,
 				       sizeof(attr), err);
 }
 
+/* Resize: only X travels; roi, scales and sizes are in the attributes. */
+static int rt_lower_resize(struct eia_model *m, struct rt_node *nd,
+			   struct eia_runner_error *err)
+{
+	struct eia_resize_attr attr;
+	int ret = rt_resize_attr(m, nd, &attr, err);
+
+	return ret ? ret : rt_step_add(m, nd, EIA_OP_RESIZE, &nd->in[0], 1, nd->out, 1, &attr,
+				       sizeof(attr), err);
+}
+
 /*
  * InstanceNormalization: LayerNormalization of X seen as (N * C, spatial),
  * with a scale of 1, then the per-channel Scale and B, seen as (C, 1, ...),
@@ -933,8 +943,7 @@ static int rt_lower_batchnorm(struct eia_model *m, struct rt_node *nd,
 		for (i = 0; i < 4; i++) {
 			const struct rt_tensor *p = rt_in(m, nd, i + 1);
 
-			g[i] = p->dtype == EIA_DTYPE_F32 ? ((const float *)p->data)[k]
-							 : rt_half_to_float(((const uint16_t *)p->data)[k]);
+			g[i] = rt_float_at(p->data, p->dtype, (size_t)k);
 		}
 		s[k] = g[0] / sqrt(g[3] + eps);
 		b[k] = g[1] - g[2] * s[k];
@@ -944,13 +953,8 @@ static int rt_lower_batchnorm(struct eia_model *m, struct rt_node *nd,
 		ret = rt_fill_const(m, nd, dtype, &ps, 0, &bi, err);
 	if (!ret) {
 		for (k = 0; k < c; k++) {
-			if (dtype == EIA_DTYPE_F32) {
-				((float *)m->t[sc].data)[k] = (float)s[k];
-				((float *)m->t[bi].data)[k] = (float)b[k];
-			} else {
-				((uint16_t *)m->t[sc].data)[k] = rt_float_to_half((float)s[k]);
-				((uint16_t *)m->t[bi].data)[k] = rt_float_to_half((float)b[k]);
-			}
+			rt_float_set(m->t[sc].data, dtype, (size_t)k, (float)s[k]);
+			rt_float_set(m->t[bi].data, dtype, (size_t)k, (float)b[k]);
 		}
 	}
 	free(s);
@@ -1045,8 +1049,7 @@ static int rt_lower_pad(struct eia_model *m, struct rt_node *nd,
 	if (m->opset < 11)
 		value = fv;
 	else if (v)
-		value = v->dtype == EIA_DTYPE_F32 ? ((const float *)v->data)[0] :
-			v->dtype == EIA_DTYPE_F16 ? rt_half_to_float(((const uint16_t *)v->data)[0]) :
+		value = rt_dtype_float(v->dtype) ? rt_float_at(v->data, v->dtype, 0) :
 			v->dtype == EIA_DTYPE_I64 ? (double)((const int64_t *)v->data)[0] :
 			v->dtype == EIA_DTYPE_I32 ? ((const int32_t *)v->data)[0] :
 			((const uint8_t *)v->data)[0];
@@ -1176,6 +1179,14 @@ static int rt_lower_node(struct eia_model *m, struct rt_node *nd,
 		return rt_lower_cumsum(m, nd, err);
 	if (!strcmp(op, "Tile"))
 		return rt_lower_tile(m, nd, err);
+	if (!strcmp(op, "Resize") || !strcmp(op, "Upsample"))
+		return rt_lower_resize(m, nd, err);
+	if (!strcmp(op, "ConvTranspose")) {
+		struct eia_conv_transpose_attr attr;
+		int ret = rt_conv_transpose_attr(m, nd, &attr, err);
+
+		return ret ? ret : rt_step1(m, nd, EIA_OP_CONV_TRANSPOSE, &attr, sizeof(attr), err);
+	}
 	if (!strcmp(op, "GlobalMaxPool"))
 		return rt_lower_global_max(m, nd, err);
 	if (!strcmp(op, "Dropout"))

@@ -136,7 +136,7 @@ static int rt_same_float(struct eia_model *m, struct rt_node *nd,
 	const struct rt_tensor *x = rt_req(m, nd, 0);
 
 	if (!rt_dtype_float(x->dtype))
-		return rt_node_fail(err, EOPNOTSUPP, nd, "input '%s' is %s; only F32 and F16 are supported",
+		return rt_node_fail(err, EOPNOTSUPP, nd, "input '%s' is %s; only F32, F16 and BF16 are supported",
 				    x->name, eia_dtype_name(x->dtype));
 	return rt_set_out(m, nd, 0, x->dtype, &x->shape, err);
 }
@@ -1520,6 +1520,311 @@ static int rt_layernorm(struct eia_model *m, struct rt_node *nd, struct eia_runn
 	return ret;
 }
 
+/* Index of @name's string value in the NULL-terminated @names, as a uint32. */
+static int rt_attr_enum(const struct rt_node *nd, const char *name, const char *def,
+			const char *const *names, uint32_t *val, struct eia_runner_error *err)
+{
+	char buf[40];
+	int i, ret = rt_attr_string(nd, name, def, buf, sizeof(buf), err);
+
+	if (ret)
+		return ret;
+	for (i = 0; names[i]; i++)
+		if (!strcmp(buf, names[i])) {
+			*val = (uint32_t)i;
+			return 0;
+		}
+	return rt_node_fail(err, EOPNOTSUPP, nd, "%s '%s' is not supported", name, buf);
+}
+
+/* Resize's or Upsample's float scales, from an input or Upsample-7's attribute. */
+static int rt_resize_scales(struct eia_model *m, const struct rt_node *nd, int i,
+			    double *scales, int *n, struct eia_runner_error *err)
+{
+	const struct rt_tensor *t = rt_in(m, nd, i);
+	const Onnx__AttributeProto *a = rt_attr(nd, "scales");
+	int64_t cnt;
+	int k;
+
+	*n = -1;
+	if (a) {
+		if (a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS ||
+		    a->n_floats > EIA_MAX_DIMS)
+			return rt_node_fail(err, EINVAL, nd, "attribute 'scales' is not up to %d floats",
+					    EIA_MAX_DIMS);
+		for (k = 0; k < (int)a->n_floats; k++)
+			scales[k] = a->floats[k];
+		*n = (int)a->n_floats;
+		return 0;
+	}
+	if (!t || !(cnt = rt_shape_numel(&t->shape, t->dtype)))
+		return 0;
+	if (t->kind != RT_CONST)
+		return rt_node_fail(err, EOPNOTSUPP, nd,
+				    "input '%s' (scales) must be a constant the runner can compute at load time",
+				    t->name);
+	if (!rt_dtype_float(t->dtype) || t->shape.ndim != 1 || cnt > EIA_MAX_DIMS)
+		return rt_node_fail(err, EINVAL, nd, "input '%s' (scales) is not up to %d floats",
+				    t->name, EIA_MAX_DIMS);
+	for (k = 0; k < cnt; k++)
+		scales[k] = rt_float_at(t->data, t->dtype, (size_t)k);
+	*n = (int)cnt;
+	return 0;
+}
+
+int rt_resize_attr(struct eia_model *m, const struct rt_node *nd,
+		   struct eia_resize_attr *attr, struct eia_runner_error *err)
+{
+	static const char *const modes[] = { "nearest", "linear", "cubic", NULL };
+	static const char *const coords[] = {
+		"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+		"tf_half_pixel_for_nn", NULL
+	};
+	static const char *const nearest[] = {
+		"round_prefer_floor", "round_prefer_ceil", "floor", "ceil", NULL
+	};
+	static const char *const policies[] = { "stretch", "not_larger", "not_smaller", NULL };
+	const struct rt_tensor *x = rt_in(m, nd, 0);
+	/* Upsample and Resize-10 scale asymmetrically and floor, as torch did. */
+	bool old = !strcmp(nd->op, "Upsample") || m->opset < 11;
+	int r = x->shape.ndim, na = -1, ns = -1, nz = -1, i, ret;
+	int64_t axes[EIA_MAX_DIMS], sizes[EIA_MAX_DIMS], anti = 0, excl = 0;
+	double scales[EIA_MAX_DIMS], common = 0.0;
+	bool seen[EIA_MAX_DIMS] = { false }, have_common = false;
+	uint32_t policy = 0;
+	char coord[40];
+
+	memset(attr, 0, sizeof(*attr));
+	attr->cubic_coeff_a = -0.75f;
+	if (!rt_dtype_float(x->dtype) || r < 1)
+		return rt_node_fail(err, EOPNOTSUPP, nd, "input '%s' is %s of rank %d; only floats of rank >= 1 are supported",
+				    x->name, eia_dtype_name(x->dtype), r);
+	ret = rt_attr_enum(nd, "mode", "nearest", modes, &attr->mode, err);
+	if (!ret && old) {
+		attr->coord_mode = EIA_RESIZE_ASYMMETRIC;
+		attr->nearest_mode = EIA_RESIZE_FLOOR;
+		ret = rt_resize_scales(m, nd, 1, scales, &ns, err);
+	} else if (!ret) {
+		ret = rt_attr_string(nd, "coordinate_transformation_mode", "half_pixel", coord,
+				     sizeof(coord), err);
+		if (!ret && !strcmp(coord, "tf_crop_and_resize"))
+			return rt_node_fail(err, EOPNOTSUPP, nd,
+					    "coordinate_transformation_mode tf_crop_and_resize is not supported");
+		if (!ret)
+			ret = rt_attr_enum(nd, "coordinate_transformation_mode", "half_pixel",
+					   coords, &attr->coord_mode, err);
+		if (!ret)
+			ret = rt_attr_enum(nd, "nearest_mode", "round_prefer_floor", nearest,
+					   &attr->nearest_mode, err);
+		if (!ret)
+			ret = rt_attr_float(nd, "cubic_coeff_a", -0.75f, &attr->cubic_coeff_a, err);
+		if (!ret)
+			ret = rt_attr_int(nd, "exclude_outside", 0, &excl, err);
+		if (!ret)
+			ret = rt_attr_int(nd, "antialias", 0, &anti, err);
+		if (!ret)
+			ret = rt_attr_enum(nd, "keep_aspect_ratio_policy", "stretch", policies,
+					   &policy, err);
+		if (!ret)
+			ret = rt_attr_ints(nd, "axes", axes, EIA_MAX_DIMS, &na, err);
+		if (!ret)
+			ret = rt_resize_scales(m, nd, 2, scales, &ns, err);
+		if (!ret && rt_in(m, nd, 3))
+			ret = rt_const_ints(m, nd, 3, "sizes", sizes, EIA_MAX_DIMS, &nz, err);
+	}
+	if (ret)
+		return ret;
+	if (old && attr->mode == EIA_RESIZE_CUBIC)
+		return rt_node_fail(err, EINVAL, nd, "mode cubic needs Resize-11");
+	if (anti)
+		return rt_node_fail(err, EOPNOTSUPP, nd, "antialias is not supported");
+	if ((excl != 0 && excl != 1) || !isfinite(attr->cubic_coeff_a))
+		return rt_node_fail(err, EINVAL, nd, "exclude_outside is 0 or 1, cubic_coeff_a finite");
+	attr->exclude_outside = (uint32_t)excl;
+	if ((ns > 0) == (nz > 0))
+		return rt_node_fail(err, EINVAL, nd, "takes either scales or sizes, not %s",
+				    ns > 0 ? "both" : "neither");
+	if (na < 0) {
+		na = r;
+		for (i = 0; i < r; i++)
+			axes[i] = i;
+	}
+	if ((ns > 0 ? ns : nz) != na)
+		return rt_node_fail(err, EINVAL, nd, "%d %s for %d axes", ns > 0 ? ns : nz,
+				    ns > 0 ? "scales" : "sizes", na);
+	for (i = 0; i < r; i++)
+		attr->sizes[i] = x->shape.d[i];
+	for (i = 0; i < na; i++) {
+		int a = rt_axis(axes[i], r);
+		int64_t in;
+
+		if (a < 0 || seen[a])
+			return rt_node_fail(err, EINVAL, nd, "axis %lld out of range or repeated",
+					    (long long)axes[i]);
+		seen[a] = true;
+		in = x->shape.d[a];
+		if (ns > 0) {
+			double out = floor(scales[i] * (double)in);
+
+			if (!isfinite(scales[i]) || scales[i] <= 0.0 || out > (double)INT64_MAX)
+				return rt_node_fail(err, EINVAL, nd, "scale %g", scales[i]);
+			attr->scales[a] = scales[i];
+			attr->sizes[a] = (int64_t)out;
+		} else if (sizes[i] < 0 || (!in && sizes[i])) {
+			return rt_node_fail(err, EINVAL, nd, "size %lld for dim %lld",
+					    (long long)sizes[i], (long long)in);
+		} else if (policy && in) {
+			double s = (double)sizes[i] / (double)in;
+
+			if (!have_common || (policy == 1 ? s < common : s > common))
+				common = s;
+			have_common = true;
+		} else {
+			attr->sizes[a] = sizes[i];
+		}
+	}
+	/* keep_aspect_ratio_policy: one scale for every listed axis, rounded. */
+	for (i = 0; have_common && i < r; i++) {
+		if (!seen[i] || !x->shape.d[i])
+			continue;
+		attr->scales[i] = common;
+		attr->sizes[i] = (int64_t)floor(common * (double)x->shape.d[i] + 0.5);
+	}
+	return 0;
+}
+
+static int rt_resize(struct eia_model *m, struct rt_node *nd, struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_req(m, nd, 0);
+	struct eia_resize_attr attr;
+	struct rt_shape s = { .ndim = x->shape.ndim };
+	int ret = rt_resize_attr(m, nd, &attr, err);
+
+	if (ret)
+		return ret;
+	memcpy(s.d, attr.sizes, sizeof(int64_t) * (size_t)s.ndim);
+	return rt_set_out(m, nd, 0, x->dtype, &s, err);
+}
+
+/* Python's a // 2, which ONNX's reference splits negative totals with. */
+static int64_t rt_half_floor(int64_t a)
+{
+	return a >= 0 ? a / 2 : -((1 - a) / 2);
+}
+
+int rt_conv_transpose_attr(struct eia_model *m, const struct rt_node *nd,
+			   struct eia_conv_transpose_attr *attr,
+			   struct eia_runner_error *err)
+{
+	static const char *const autopads[] = { "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", NULL };
+	const struct rt_tensor *x = rt_in(m, nd, 0), *w = rt_in(m, nd, 1);
+	int64_t kernel[3], strides[3], dil[3], pads[6], opad[3], oshape[EIA_MAX_DIMS];
+	int r = x->shape.ndim, n = r - 2, nk, ns, nd_, np, no, nos, i, ret;
+	uint32_t autopad;
+
+	memset(attr, 0, sizeof(*attr));
+	if (r < 3 || r > 5 || w->shape.ndim != r)
+		return rt_node_fail(err, r > 5 ? EOPNOTSUPP : EINVAL, nd,
+				    "X has rank %d and W rank %d (1 to 3 spatial dims supported)",
+				    r, w->shape.ndim);
+	ret = rt_attr_enum(nd, "auto_pad", "NOTSET", autopads, &autopad, err);
+	if (!ret)
+		ret = rt_attr_ints(nd, "kernel_shape", kernel, 3, &nk, err);
+	if (!ret)
+		ret = rt_attr_ints(nd, "strides", strides, 3, &ns, err);
+	if (!ret)
+		ret = rt_attr_ints(nd, "dilations", dil, 3, &nd_, err);
+	if (!ret)
+		ret = rt_attr_ints(nd, "pads", pads, 6, &np, err);
+	if (!ret)
+		ret = rt_attr_ints(nd, "output_padding", opad, 3, &no, err);
+	if (!ret)
+		ret = rt_attr_ints(nd, "output_shape", oshape, EIA_MAX_DIMS, &nos, err);
+	if (!ret)
+		ret = rt_attr_int(nd, "group", 1, &attr->group, err);
+	if (ret)
+		return ret;
+	/* output_shape may also be written with N and C in front. */
+	if (nos == r) {
+		memmove(oshape, oshape + 2, sizeof(int64_t) * (size_t)n);
+		nos = n;
+	}
+	if ((nk >= 0 && nk != n) || (ns >= 0 && ns != n) || (nd_ >= 0 && nd_ != n) ||
+	    (np >= 0 && np != 2 * n) || (no >= 0 && no != n) || (nos >= 0 && nos != n))
+		return rt_node_fail(err, EINVAL, nd, "attributes of the wrong length for %d spatial dims",
+				    n);
+	if (np >= 0 && autopad != 0)
+		return rt_node_fail(err, EINVAL, nd, "pads and auto_pad together");
+	if (attr->group < 1 || x->shape.d[1] % attr->group || w->shape.d[0] != x->shape.d[1])
+		return rt_node_fail(err, EINVAL, nd, "group %lld does not fit C %lld and W's dims",
+				    (long long)attr->group, (long long)x->shape.d[1]);
+	for (i = 0; i < n; i++) {
+		int64_t k = w->shape.d[2 + i], in = x->shape.d[2 + i], s, d, ek, total, pb, pe;
+
+		if (nk >= 0 && kernel[i] != k)
+			return rt_node_fail(err, EINVAL, nd, "kernel_shape differs from W's dims");
+		s = ns >= 0 ? strides[i] : 1;
+		d = nd_ >= 0 ? dil[i] : 1;
+		attr->output_padding[i] = no >= 0 ? opad[i] : 0;
+		if (s < 1 || d < 1 || s > INT32_MAX || d > INT32_MAX || k > INT32_MAX ||
+		    in > INT32_MAX || attr->output_padding[i] < 0 ||
+		    attr->output_padding[i] > INT32_MAX)
+			return rt_node_fail(err, EINVAL, nd, "strides, dilations or output_padding out of range");
+		ek = (k - 1) * d + 1;
+		pb = np >= 0 ? pads[i] : 0;
+		pe = np >= 0 ? pads[n + i] : 0;
+		/* output_shape, or SAME's in * stride, decides the pads. */
+		if (nos >= 0 || autopad == 1 || autopad == 2) {
+			int64_t want = nos >= 0 ? oshape[i] : in * s;
+
+			total = s * (in - 1) + attr->output_padding[i] + ek - want;
+			pb = autopad == 1 ? rt_half_floor(total) : total - rt_half_floor(total);
+			pe = total - pb;
+		}
+		/* A negative end pad is more output: zeros, then the bias. */
+		if (pe < 0) {
+			attr->output_padding[i] -= pe;
+			pe = 0;
+		}
+		if (pb < 0 || pb > INT32_MAX || pe > INT32_MAX || attr->output_padding[i] > INT32_MAX)
+			return rt_node_fail(err, pb < 0 ? EOPNOTSUPP : EINVAL, nd,
+					    "pads %lld, %lld for dim %d are not supported",
+					    (long long)pb, (long long)pe, i);
+		attr->strides[i] = s;
+		attr->dilations[i] = d;
+		attr->pads[i] = pb;
+		attr->pads[3 + i] = pe;
+	}
+	return 0;
+}
+
+static int rt_conv_transpose(struct eia_model *m, struct rt_node *nd,
+			     struct eia_runner_error *err)
+{
+	const struct rt_tensor *x = rt_req(m, nd, 0), *w = rt_req(m, nd, 1),
+			       *b = rt_in(m, nd, 2);
+	struct eia_conv_transpose_attr attr;
+	struct rt_shape s = { .ndim = x->shape.ndim };
+	int ret = rt_conv_transpose_attr(m, nd, &attr, err), i;
+
+	if (ret)
+		return ret;
+	if (x->dtype != w->dtype || !rt_dtype_float(x->dtype) || (b && b->dtype != x->dtype))
+		return rt_node_fail(err, EINVAL, nd, "X, W and B must share a float dtype");
+	s.d[0] = x->shape.d[0];
+	s.d[1] = w->shape.d[1] * attr.group;
+	if (b && (b->shape.ndim != 1 || b->shape.d[0] != s.d[1]))
+		return rt_node_fail(err, EINVAL, nd, "B is not (M)");
+	for (i = 0; i < s.ndim - 2; i++) {
+		s.d[2 + i] = attr.strides[i] * (x->shape.d[2 + i] - 1) + attr.output_padding[i] +
+			     (w->shape.d[2 + i] - 1) * attr.dilations[i] + 1 - attr.pads[i] -
+			     attr.pads[3 + i];
+		if (s.d[2 + i] < 1)
+			return rt_node_fail(err, EINVAL, nd, "the output would be empty");
+	}
+	return rt_set_out(m, nd, 0, x->dtype, &s, err);
+}
+
 static const char *const no_attrs[] = { NULL };
 static const char *const axis_attrs[] = { "axis", NULL };
 static const char *const shape_attrs[] = { "start", "end", NULL };
@@ -1560,6 +1865,16 @@ static const char *const bn_attrs[] = {
 	"epsilon", "momentum", "training_mode", "spatial", NULL
 };
 static const char *const ln_attrs[] = { "axis", "epsilon", "stash_type", NULL };
+static const char *const resize_attrs[] = {
+	"antialias", "axes", "coordinate_transformation_mode", "cubic_coeff_a",
+	"exclude_outside", "extrapolation_value", "keep_aspect_ratio_policy", "mode",
+	"nearest_mode", NULL
+};
+static const char *const upsample_attrs[] = { "mode", "scales", NULL };
+static const char *const convt_attrs[] = {
+	"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape",
+	"pads", "strides", NULL
+};
 
 #define ANY 64
 static const struct rt_op_desc rt_ops[] = {
@@ -1651,6 +1966,9 @@ static const struct rt_op_desc rt_ops[] = {
 	{ "Pad", rt_pad, 1, 4, 1, 1, pad_attrs },
 	{ "BatchNormalization", rt_batchnorm, 5, 5, 1, 5, bn_attrs },
 	{ "LayerNormalization", rt_layernorm, 2, 3, 1, 3, ln_attrs },
+	{ "Resize", rt_resize, 1, 4, 1, 1, resize_attrs },
+	{ "Upsample", rt_resize, 1, 2, 1, 1, upsample_attrs },
+	{ "ConvTranspose", rt_conv_transpose, 2, 3, 1, 1, convt_attrs },
 };
 
 static const struct rt_op_desc *rt_find_op(const char *op)

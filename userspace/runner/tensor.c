@@ -43,7 +43,7 @@ int rt_read_file(const char *path, void **buf, size_t *len,
 	return 0;
 }
 
-/* Typed fields that hold every element as an int32 (BOOL, F16 bits). */
+/* Typed fields that hold every element as an int32 (BOOL, F16 and BF16 bits). */
 static int rt_from_int32_data(const Onnx__TensorProto *tp, int dtype,
 			      size_t numel, void **owned)
 {
@@ -76,7 +76,7 @@ int rt_tensor_proto_decode(const Onnx__TensorProto *tp, const char *what,
 	*dtype = rt_dtype_from_onnx(tp->data_type);
 	if (!*dtype)
 		return rt_fail(err, EOPNOTSUPP,
-			       "%s '%s': dtype %s (%d) is not supported (eia has FLOAT, FLOAT16, INT64, INT32, BOOL)",
+			       "%s '%s': dtype %s (%d) is not supported (eia has FLOAT, FLOAT16, BFLOAT16, INT64, INT32, BOOL)",
 			       what, name, rt_onnx_type_name(tp->data_type),
 			       (int)tp->data_type);
 	if (tp->n_dims > EIA_MAX_DIMS)

@@ -60,6 +60,7 @@ size_t rt_dtype_size(int dtype)
 	case EIA_DTYPE_I32:
 		return 4;
 	case EIA_DTYPE_F16:
+	case EIA_DTYPE_BF16:
 		return 2;
 	case EIA_DTYPE_I64:
 		return 8;
@@ -71,7 +72,7 @@ size_t rt_dtype_size(int dtype)
 
 bool rt_dtype_float(int dtype)
 {
-	return dtype == EIA_DTYPE_F32 || dtype == EIA_DTYPE_F16;
+	return dtype == EIA_DTYPE_F32 || dtype == EIA_DTYPE_F16 || dtype == EIA_DTYPE_BF16;
 }
 
 const char *eia_dtype_name(int dtype)
@@ -81,6 +82,8 @@ const char *eia_dtype_name(int dtype)
 		return "F32";
 	case EIA_DTYPE_F16:
 		return "F16";
+	case EIA_DTYPE_BF16:
+		return "BF16";
 	case EIA_DTYPE_I64:
 		return "I64";
 	case EIA_DTYPE_I32:
@@ -98,6 +101,8 @@ int rt_dtype_from_onnx(int32_t onnx_type)
 		return EIA_DTYPE_F32;
 	case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16:
 		return EIA_DTYPE_F16;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16:
+		return EIA_DTYPE_BF16;
 	case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
 		return EIA_DTYPE_I64;
 	case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
@@ -115,6 +120,8 @@ int32_t rt_dtype_to_onnx(int dtype)
 		return ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
 	case EIA_DTYPE_F16:
 		return ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16;
+	case EIA_DTYPE_BF16:
+		return ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16;
 	case EIA_DTYPE_I64:
 		return ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
 	case EIA_DTYPE_I32:
@@ -279,7 +286,7 @@ void rt_map_free(struct rt_map *m)
 	memset(m, 0, sizeof(*m));
 }
 
-float rt_half_to_float(uint16_t h)
+static float rt_half_to_float(uint16_t h)
 {
 	uint32_t sign = (uint32_t)(h & 0x8000) << 16;
 	uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff, x;
@@ -298,7 +305,7 @@ float rt_half_to_float(uint16_t h)
 }
 
 /* Round to nearest, ties to even, as the operators store fp16. */
-uint16_t rt_float_to_half(float f)
+static uint16_t rt_float_to_half(float f)
 {
 	uint32_t x, sign, man, half, rem, mid;
 	int32_t e;
@@ -330,6 +337,66 @@ uint16_t rt_float_to_half(float f)
 	if (rem > mid || (rem == mid && (half & 1)))
 		half++;
 	return (uint16_t)(sign | half);
+}
+
+/* As the operators store bf16: to nearest, ties to even; NaN made quiet. */
+static uint16_t rt_float_to_bfloat(float f)
+{
+	uint32_t x;
+
+	memcpy(&x, &f, sizeof(x));
+	if ((x & 0x7fffffffu) > 0x7f800000u)
+		return (uint16_t)((x >> 16) | 0x40);
+	/* A carry into the exponent is the rounded result, up to infinity. */
+	x += 0x7fffu + ((x >> 16) & 1);
+	return (uint16_t)(x >> 16);
+}
+
+float rt_float_at(const void *p, int dtype, size_t i)
+{
+	uint32_t x;
+	float f;
+
+	switch (dtype) {
+	case EIA_DTYPE_F16:
+		return rt_half_to_float(((const uint16_t *)p)[i]);
+	case EIA_DTYPE_BF16:
+		x = (uint32_t)((const uint16_t *)p)[i] << 16;
+		memcpy(&f, &x, sizeof(f));
+		return f;
+	}
+	return ((const float *)p)[i];
+}
+
+void rt_float_set(void *p, int dtype, size_t i, float v)
+{
+	switch (dtype) {
+	case EIA_DTYPE_F16:
+		((uint16_t *)p)[i] = rt_float_to_half(v);
+		break;
+	case EIA_DTYPE_BF16:
+		((uint16_t *)p)[i] = rt_float_to_bfloat(v);
+		break;
+	default:
+		((float *)p)[i] = v;
+	}
+}
+
+/*
+ * Through fp32 rounded to odd (truncated to 24 significant bits, the last
+ * one set when anything was dropped), so that bf16 rounds once, as gpud's
+ * Cast does: fp32's nearest could make a tie that @v is not.
+ */
+uint16_t rt_int_to_bfloat(int64_t v)
+{
+	uint64_t a = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	int drop = a >> 24 ? 40 - __builtin_clzll(a) : 0;
+	float f;
+
+	if (drop)
+		a = a >> drop | ((a & ((1ull << drop) - 1)) != 0);
+	f = ldexpf((float)a, drop);	/* exact: a < 2^24 */
+	return rt_float_to_bfloat(v < 0 ? -f : f);
 }
 
 const Onnx__AttributeProto *rt_attr(const struct rt_node *nd, const char *name)

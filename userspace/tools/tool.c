@@ -253,7 +253,8 @@ static int synthesize_input(struct tool_model *tm, int i, const struct tool_shap
 		return -1;
 	}
 	esize = t->dtype == EIA_DTYPE_F32 || t->dtype == EIA_DTYPE_I32 ? 4 :
-		t->dtype == EIA_DTYPE_I64 ? 8 : t->dtype == EIA_DTYPE_F16 ? 2 : 1;
+		t->dtype == EIA_DTYPE_I64 ? 8 :
+		t->dtype == EIA_DTYPE_F16 || t->dtype == EIA_DTYPE_BF16 ? 2 : 1;
 	t->size = numel * esize;
 	t->name = strdup(info.name);
 	t->data = malloc(t->size + 1);

@@ -27,6 +27,8 @@ _Static_assert(EIA_SUBMIT_NONE_FAILED == EIA_WIRE_NONE_FAILED, "none-failed mark
 
 /* Command buffers one stream may have in flight on io_uring. */
 #define EIA_STREAM_MAX_INFLIGHT	128
+/* Most FENCE-only buffers held back to go to the driver together. */
+#define EIA_STREAM_DEFER	64
 /* A copy too large for one buffer fills a partly used one only with this much room. */
 #define EIA_MIN_COPY_CHUNK	(256u << 10)
 /* Default time gpud has to answer one tcp:// request. */
@@ -118,6 +120,7 @@ struct eia_cmdbuf {
 	uint32_t failed;
 	char msg[EIA_WIRE_ERRMSG_MAX];
 	bool done;
+	bool fences_only;	/* every command is a FENCE: no work to start */
 	struct eia_cmdbuf *next;
 };
 
@@ -133,6 +136,10 @@ struct eia_cmdbuf {
  * @cur: the buffer being filled, or NULL
  * @head, @tail: buffers in flight, oldest first
  * @ninflight: their number
+ * @unsubmitted: of those, queued on @ring but not yet submitted: buffers of
+ *	nothing but FENCEs wait there (at most EIA_STREAM_DEFER of them) for
+ *	the next buffer with work, or for anything that waits or polls, and
+ *	then go to the driver in one io_uring_enter()
  * @free: buffers to reuse
  * @next_seq: the sequence number the next flushed buffer gets
  * @done_seq: every buffer up to this one completed
@@ -152,6 +159,7 @@ struct eiaStream {
 	struct eia_cmdbuf *head;
 	struct eia_cmdbuf *tail;
 	unsigned int ninflight;
+	unsigned int unsubmitted;
 	struct eia_cmdbuf *free;
 	uint64_t next_seq;
 	uint64_t done_seq;
@@ -277,11 +285,15 @@ void eia_kernel_submit_sync(struct eiaDevice *dev, struct eia_cmdbuf *cb);
 /* Set up the stream's ring; 0 or a negative errno. */
 int eia_kernel_ring_init(struct eiaStream *s);
 void eia_kernel_ring_fini(struct eiaStream *s);
-/* Queue @cb on the ring and submit it; 0 or a negative errno. */
-int eia_kernel_ring_submit(struct eiaStream *s, struct eia_cmdbuf *cb);
 /*
- * Reap completions, marking their buffers done; waits for at least one when
- * @wait. Returns 0 or a negative errno.
+ * Queue @cb on the ring and, unless @defer, submit it with whatever waits
+ * unsubmitted before it; 0 or a negative errno.
+ */
+int eia_kernel_ring_submit(struct eiaStream *s, struct eia_cmdbuf *cb, bool defer);
+/*
+ * Submit what waits unsubmitted, then reap completions, marking their
+ * buffers done; waits for at least one when @wait. Returns 0 or a negative
+ * errno.
  */
 int eia_kernel_ring_reap(struct eiaStream *s, bool wait);
 

@@ -239,7 +239,7 @@ eiaError_t eia_stream_flush_locked(struct eiaStream *s, const char *function)
 	if (s->sync) {
 		run_sync(s, cb);
 	} else {
-		ret = eia_kernel_ring_submit(s, cb);
+		ret = eia_kernel_ring_submit(s, cb, cb->fences_only);
 		if (ret) {
 			/* Never reached the driver: complete it as refused. */
 			cb->ret = ret;
@@ -334,6 +334,7 @@ eiaError_t eia_stream_add(struct eiaStream *s, const char *function, uint16_t op
 	o->call = s->calls;
 	o->op = launch_op;
 	o->value_out = value_out;
+	cb->fences_only = (cb->ncmds == 0 || cb->fences_only) && op == EIA_CB_FENCE;
 	cb->bytes += size;
 	cb->data += data;
 	cb->ncmds++;
@@ -476,11 +477,16 @@ eiaError_t eiaStreamFlush(eiaStream_t stream)
 {
 	static const char fn[] = "eiaStreamFlush";
 	eiaError_t err = eia_check_entry(fn, stream, "stream");
+	int ret;
 
 	if (err)
 		return err;
 	pthread_mutex_lock(&stream->lock);
 	err = eia_stream_flush_locked(stream, fn);
+	/* FENCE-only buffers held back go too: nothing stays unsent. */
+	ret = err ? 0 : eia_stream_poll_locked(stream);
+	if (ret)
+		err = eia_fail_errno(fn, ret, "submitting to io_uring: %s", strerror(-ret));
 	pthread_mutex_unlock(&stream->lock);
 	return err;
 }

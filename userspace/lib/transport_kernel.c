@@ -116,44 +116,7 @@ void eia_kernel_ring_fini(struct eiaStream *s)
 	s->has_ring = false;
 }
 
-int eia_kernel_ring_submit(struct eiaStream *s, struct eia_cmdbuf *cb)
-{
-	struct io_uring_sqe *sqe;
-	struct eia_submit sub;
-	int ret = 0, tries;
-
-	if (s->ring_err)
-		return s->ring_err;
-	sqe = io_uring_get_sqe(&s->ring);
-	if (!sqe)
-		return -EBUSY;
-	/* An SQE128 slot: the command area is 80 bytes, all of it zeroed. */
-	memset(sqe, 0, 2 * sizeof(*sqe));
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = s->dev->fd;
-	sqe->cmd_op = EIA_URING_CMD_SUBMIT;
-	submit_args(&sub, cb);
-	memcpy(sqe->cmd, &sub, sizeof(sub));
-	io_uring_sqe_set_data(sqe, cb);
-	for (tries = 0; tries < EIA_SUBMIT_TRIES; tries++) {
-		ret = io_uring_submit(&s->ring);
-		if (ret >= 1)
-			return 0;
-		if (ret == -EINTR || ret == -EAGAIN)
-			continue;
-		/* EBUSY: completions must be reaped first. */
-		if (ret != -EBUSY || !s->ninflight)
-			break;
-		ret = eia_kernel_ring_reap(s, true);
-		if (ret)
-			break;
-	}
-	/* The SQE may still be queued: nothing may use this ring again. */
-	s->ring_err = ret < 0 ? ret : -EIO;
-	return s->ring_err;
-}
-
-int eia_kernel_ring_reap(struct eiaStream *s, bool wait)
+static int reap(struct eiaStream *s, bool wait)
 {
 	struct io_uring_cqe *cqe;
 	unsigned int head, n = 0;
@@ -181,4 +144,67 @@ int eia_kernel_ring_reap(struct eiaStream *s, bool wait)
 	}
 	io_uring_cq_advance(&s->ring, n);
 	return 0;
+}
+
+/* Submit every SQE queued so far; 0 or a negative errno. */
+static int ring_flush(struct eiaStream *s)
+{
+	int ret = 0, tries;
+
+	if (s->ring_err)
+		return s->ring_err;
+	if (!s->unsubmitted)
+		return 0;
+	for (tries = 0; tries < EIA_SUBMIT_TRIES; tries++) {
+		ret = io_uring_submit(&s->ring);
+		if (ret > 0) {
+			s->unsubmitted -= (unsigned int)ret < s->unsubmitted ?
+					  (unsigned int)ret : s->unsubmitted;
+			if (!s->unsubmitted)
+				return 0;
+			continue;
+		}
+		if (ret == -EINTR || ret == -EAGAIN)
+			continue;
+		/* EBUSY: completions must be reaped first. */
+		if (ret != -EBUSY || s->ninflight <= s->unsubmitted)
+			break;
+		ret = reap(s, true);
+		if (ret)
+			break;
+	}
+	/* The SQEs may still be queued: nothing may use this ring again. */
+	s->ring_err = ret < 0 ? ret : -EIO;
+	return s->ring_err;
+}
+
+int eia_kernel_ring_submit(struct eiaStream *s, struct eia_cmdbuf *cb, bool defer)
+{
+	struct io_uring_sqe *sqe;
+	struct eia_submit sub;
+
+	if (s->ring_err)
+		return s->ring_err;
+	sqe = io_uring_get_sqe(&s->ring);
+	if (!sqe)
+		return -EBUSY;
+	/* An SQE128 slot: the command area is 80 bytes, all of it zeroed. */
+	memset(sqe, 0, 2 * sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = s->dev->fd;
+	sqe->cmd_op = EIA_URING_CMD_SUBMIT;
+	submit_args(&sub, cb);
+	memcpy(sqe->cmd, &sub, sizeof(sub));
+	io_uring_sqe_set_data(sqe, cb);
+	s->unsubmitted++;
+	if (defer && s->unsubmitted < EIA_STREAM_DEFER)
+		return 0;
+	return ring_flush(s);
+}
+
+int eia_kernel_ring_reap(struct eiaStream *s, bool wait)
+{
+	int ret = ring_flush(s);
+
+	return ret ? ret : reap(s, wait);
 }

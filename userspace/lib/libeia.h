@@ -141,6 +141,7 @@ struct eia_cmdbuf {
  *	the next buffer with work, or for anything that waits or polls, and
  *	then go to the driver in one io_uring_enter()
  * @free: buffers to reuse
+ * @nfree: their number
  * @next_seq: the sequence number the next flushed buffer gets
  * @done_seq: every buffer up to this one completed
  * @calls: calls that queued work, for naming a failed command
@@ -161,6 +162,7 @@ struct eiaStream {
 	unsigned int ninflight;
 	unsigned int unsubmitted;
 	struct eia_cmdbuf *free;
+	unsigned int nfree;
 	uint64_t next_seq;
 	uint64_t done_seq;
 	uint64_t calls;
@@ -292,10 +294,10 @@ void eia_kernel_ring_fini(struct eiaStream *s);
 int eia_kernel_ring_submit(struct eiaStream *s, struct eia_cmdbuf *cb, bool defer);
 /*
  * Submit what waits unsubmitted, then reap completions, marking their
- * buffers done; waits for at least one when @wait. Returns 0 or a negative
- * errno.
+ * buffers done; first waits until @want of them (0: none) are there, so a
+ * waiter for many buffers wakes once. Returns 0 or a negative errno.
  */
-int eia_kernel_ring_reap(struct eiaStream *s, bool wait);
+int eia_kernel_ring_reap(struct eiaStream *s, unsigned int want);
 
 /* transport_tcp.c */
 

@@ -11,8 +11,13 @@
 
 #include "libeia.h"
 
-/* Free buffers a stream keeps for reuse; more are released. */
-#define EIA_STREAM_KEEP_FREE	8
+/*
+ * Free buffers a stream keeps for reuse; more are released. A batch's worth,
+ * so that a stream that keeps batches in flight reuses its buffers instead
+ * of allocating and freeing four blocks for each (about 7 KiB each, kept
+ * only by a stream that had that many in flight).
+ */
+#define EIA_STREAM_KEEP_FREE	64
 /* Buffers kept for reuse give back command storage beyond this. */
 #define EIA_CMDBUF_KEEP_BYTES	(64u << 10)
 #define EIA_CMDBUF_INIT_BYTES	4096u
@@ -36,6 +41,7 @@ static struct eia_cmdbuf *cmdbuf_get(struct eiaStream *s)
 
 	if (cb) {
 		s->free = cb->next;
+		s->nfree--;
 		cb->next = NULL;
 		return cb;
 	}
@@ -44,17 +50,12 @@ static struct eia_cmdbuf *cmdbuf_get(struct eiaStream *s)
 
 static void cmdbuf_put(struct eiaStream *s, struct eia_cmdbuf *cb)
 {
-	struct eia_cmdbuf *p;
-	unsigned int n = 0;
-
 	cb->bytes = 0;
 	cb->ncmds = 0;
 	cb->data = 0;
 	cb->seq = 0;
 	cb->done = false;
-	for (p = s->free; p; p = p->next)
-		n++;
-	if (n >= EIA_STREAM_KEEP_FREE) {
+	if (s->nfree >= EIA_STREAM_KEEP_FREE) {
 		cmdbuf_free(cb);
 		return;
 	}
@@ -65,6 +66,7 @@ static void cmdbuf_put(struct eiaStream *s, struct eia_cmdbuf *cb)
 	}
 	cb->next = s->free;
 	s->free = cb;
+	s->nfree++;
 }
 
 /* Grow @cb so that one more command of @size bytes fits; 0 or -ENOMEM. */
@@ -208,7 +210,7 @@ static int wait_ring_slot(struct eiaStream *s)
 	int ret;
 
 	while (s->ninflight >= EIA_STREAM_MAX_INFLIGHT) {
-		ret = eia_kernel_ring_reap(s, true);
+		ret = eia_kernel_ring_reap(s, 1);
 		if (ret)
 			return ret;
 	}
@@ -257,9 +259,20 @@ int eia_stream_poll_locked(struct eiaStream *s)
 	int ret = 0;
 
 	if (!s->sync && s->ninflight)
-		ret = eia_kernel_ring_reap(s, false);
+		ret = eia_kernel_ring_reap(s, 0);
 	stream_retire(s);
 	return ret;
+}
+
+/* Buffers up to @seq still running: how many completions a waiter needs. */
+static unsigned int pending_until(const struct eiaStream *s, uint64_t seq)
+{
+	const struct eia_cmdbuf *cb;
+	unsigned int n = 0;
+
+	for (cb = s->head; cb && cb->seq <= seq; cb = cb->next)
+		n += !cb->done;
+	return n ? n : 1;
 }
 
 eiaError_t eia_stream_wait_locked(struct eiaStream *s, uint64_t seq,
@@ -277,7 +290,7 @@ eiaError_t eia_stream_wait_locked(struct eiaStream *s, uint64_t seq,
 						(unsigned long long)seq);
 			break;
 		}
-		ret = eia_kernel_ring_reap(s, true);
+		ret = eia_kernel_ring_reap(s, pending_until(s, seq));
 		if (ret)
 			return eia_fail_errno(function, ret,
 					      "waiting for io_uring completions: %s",
@@ -451,7 +464,7 @@ eiaError_t eiaStreamDestroy(eiaStream_t stream)
 	if (!err)
 		err = eia_stream_take_failure(stream);
 	/* A wait that failed leaves buffers in the ring: drain it anyway. */
-	while (stream->ninflight && !eia_kernel_ring_reap(stream, true))
+	while (stream->ninflight && !eia_kernel_ring_reap(stream, stream->ninflight))
 		;
 	stream_retire(stream);
 	for (ev = stream->events; ev; ev = ev->next)

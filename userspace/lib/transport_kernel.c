@@ -116,15 +116,15 @@ void eia_kernel_ring_fini(struct eiaStream *s)
 	s->has_ring = false;
 }
 
-static int reap(struct eiaStream *s, bool wait)
+static int reap(struct eiaStream *s, unsigned int want)
 {
 	struct io_uring_cqe *cqe;
 	unsigned int head, n = 0;
 	int ret;
 
-	if (wait) {
+	if (want) {
 		do
-			ret = io_uring_wait_cqe(&s->ring, &cqe);
+			ret = io_uring_wait_cqe_nr(&s->ring, &cqe, want);
 		while (ret == -EINTR);
 		if (ret)
 			return ret;
@@ -169,7 +169,7 @@ static int ring_flush(struct eiaStream *s)
 		/* EBUSY: completions must be reaped first. */
 		if (ret != -EBUSY || s->ninflight <= s->unsubmitted)
 			break;
-		ret = reap(s, true);
+		ret = reap(s, 1);
 		if (ret)
 			break;
 	}
@@ -202,9 +202,9 @@ int eia_kernel_ring_submit(struct eiaStream *s, struct eia_cmdbuf *cb, bool defe
 	return ring_flush(s);
 }
 
-int eia_kernel_ring_reap(struct eiaStream *s, bool wait)
+int eia_kernel_ring_reap(struct eiaStream *s, unsigned int want)
 {
 	int ret = ring_flush(s);
 
-	return ret ? ret : reap(s, wait);
+	return ret ? ret : reap(s, want);
 }

@@ -548,7 +548,15 @@ static const char *dev_path(const char *name, char *buf, size_t len)
 
 static void setup_raw(struct raw *r, const char *path, const struct opts *o)
 {
-	struct io_uring_params params = { .flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32 };
+	/*
+	 * A ring used by one thread, as Documentation/userspace-api.rst
+	 * advises: completions' task work runs when the thread waits, not
+	 * by interrupting it.
+	 */
+	struct io_uring_params params = {
+		.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32 |
+			 IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+	};
 
 	r->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (r->fd < 0)

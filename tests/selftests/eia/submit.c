@@ -40,7 +40,8 @@ struct target {
 	struct io_uring ring;
 };
 
-static int target_open(struct target *t, const char *dev, bool uring)
+static int target_open(struct target *t, const char *dev, bool uring,
+		       unsigned int ring_flags)
 {
 	int ret;
 
@@ -48,7 +49,8 @@ static int target_open(struct target *t, const char *dev, bool uring)
 	t->fd = eia_open_dev(dev);
 	if (t->fd < 0 || !uring)
 		return t->fd < 0 ? t->fd : 0;
-	ret = io_uring_queue_init(64, &t->ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32);
+	ret = io_uring_queue_init(64, &t->ring,
+				  IORING_SETUP_SQE128 | IORING_SETUP_CQE32 | ring_flags);
 	if (ret)
 		t->uring = false;
 	return ret;
@@ -245,6 +247,7 @@ FIXTURE(sub) {
 
 FIXTURE_VARIANT(sub) {
 	bool uring;
+	unsigned int ring_flags;
 };
 
 FIXTURE_VARIANT_ADD(sub, ioctl) {
@@ -255,6 +258,12 @@ FIXTURE_VARIANT_ADD(sub, uring) {
 	.uring = true,
 };
 
+/* Completions run only when the submitter waits: eia.ko must not rely on more. */
+FIXTURE_VARIANT_ADD(sub, uring_defer) {
+	.uring = true,
+	.ring_flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+};
+
 FIXTURE_SETUP(sub)
 {
 	self->t.fd = -1;
@@ -263,7 +272,8 @@ FIXTURE_SETUP(sub)
 	ASSERT_EQ(0, eia_attach(&self->nl, "eia1.medium", 0, &self->dev)) {
 		TH_LOG("attach: %s", self->nl.errmsg);
 	}
-	ASSERT_EQ(0, target_open(&self->t, self->dev.name, variant->uring));
+	ASSERT_EQ(0, target_open(&self->t, self->dev.name, variant->uring,
+				 variant->ring_flags));
 }
 
 FIXTURE_TEARDOWN(sub)
@@ -1328,8 +1338,8 @@ TEST_F(ctx, submit_after_link_death)
 		SKIP(return, "gpud is not on this machine (%s)", eia_server());
 	ASSERT_EQ(0, eia_detach(&self->nl, self->dev.index));
 	ASSERT_EQ(0, eia_attach(&self->nl, "eia1.medium", 2000, &self->dev));
-	ASSERT_EQ(0, target_open(&t, self->dev.name, false));
-	ASSERT_EQ(0, target_open(&u, self->dev.name, true));
+	ASSERT_EQ(0, target_open(&t, self->dev.name, false, 0));
+	ASSERT_EQ(0, target_open(&u, self->dev.name, true, 0));
 	unused = eia_open_dev(self->dev.name);
 	ASSERT_LE(0, unused);
 	ASSERT_EQ(0, fence(&t, 1));
@@ -1370,7 +1380,7 @@ TEST_F(ctx, detach_with_uring_in_flight)
 	int i, res, enodev = 0, ok = 0;
 	uint32_t extra;
 
-	ASSERT_EQ(0, target_open(&t, self->dev.name, true));
+	ASSERT_EQ(0, target_open(&t, self->dev.name, true, 0));
 	ASSERT_EQ(0, alloc(&t, 32 * MIB, &h));
 	for (i = 0; i < NBUF; i++) {
 		cb = (struct eia_cbuf){ .buf = bufs[i], .cap = sizeof(bufs[i]) };
@@ -1421,8 +1431,8 @@ TEST_F_TIMEOUT(ctx, uring_reader_stuck_sending, 60)
 	ASSERT_TRUE(src && dst && up);
 	fill(src, n, 5);
 	fill(up, n, 6);
-	ASSERT_EQ(0, target_open(&t, self->dev.name, true));
-	ASSERT_EQ(0, target_open(&u, self->dev.name, false));
+	ASSERT_EQ(0, target_open(&t, self->dev.name, true, 0));
+	ASSERT_EQ(0, target_open(&u, self->dev.name, false, 0));
 	ASSERT_EQ(0, alloc(&t, n, &ha));
 	ASSERT_EQ(0, alloc(&t, n, &hb));
 	ASSERT_EQ(0, fence(&u, 1));	/* u's context exists */
@@ -1458,6 +1468,61 @@ TEST_F_TIMEOUT(ctx, uring_reader_stuck_sending, 60)
 	free(src);
 	free(dst);
 	free(up);
+}
+
+/*
+ * With IORING_SETUP_DEFER_TASKRUN, task work runs only when the submitter
+ * waits on its ring. A buffer is in flight on such a ring while its task
+ * sleeps elsewhere (reading a pipe): another process's synchronous submits
+ * on the same device must still complete, and the buffer's completion must
+ * arrive once the task does wait.
+ */
+TEST_F_TIMEOUT(ctx, uring_defer_taskrun_not_waiting, 60)
+{
+	const uint64_t ud = 77;
+	struct target t, u;
+	struct eia_submit s1;
+	uint64_t buf[2];
+	struct eia_cbuf c1 = { .buf = buf, .cap = sizeof(buf) };
+	uint32_t extra;
+	int pfd[2], res, status, i;
+	uint64_t got;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, target_open(&t, self->dev.name, true,
+				 IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN));
+	ASSERT_EQ(0, pipe(pfd));
+	eia_cbuf_fence(&c1, 5);
+	s1 = eia_cbuf_submit_args(&c1, NULL);
+	ASSERT_EQ(0, uring_queue(&t.ring, t.fd, &s1, ud));
+	ASSERT_EQ(1, io_uring_submit(&t.ring));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		close(pfd[0]);
+		if (target_open(&u, self->dev.name, false, 0))
+			_exit(2);
+		for (i = 0; i < 20; i++)
+			if (fence(&u, 100 + i))
+				_exit(3);
+		target_close(&u);
+		c = 'k';
+		_exit(write(pfd[1], &c, 1) == 1 ? 0 : 4);
+	}
+	close(pfd[1]);
+	/* Asleep outside io_uring while the other process works. */
+	ASSERT_EQ(1, read(pfd[0], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, uring_reap(&t.ring, &res, &extra, &got));
+	EXPECT_EQ(0, res);
+	EXPECT_EQ(ud, got);
+	EXPECT_EQ(0, fence(&t, 9));
+	EXPECT_EQ(0, eia_wait_status(self->dev.name, "healthy", 100));
+	close(pfd[0]);
+	target_close(&t);
 }
 
 /* 1000 buffers in flight on one ring, each completing with its own results. */
@@ -1516,7 +1581,7 @@ static int sharer(const char *dev, unsigned int id)
 	unsigned int i;
 	int ret;
 
-	if (!src || !dst || target_open(&t, dev, id % 2))
+	if (!src || !dst || target_open(&t, dev, id % 2, 0))
 		return 10;
 	if (alloc(&t, N, &h))
 		return 11;
@@ -1787,7 +1852,7 @@ TEST_F_TIMEOUT(ctx, signal_mid_send, 60)
 	ASSERT_TRUE(src && dst);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */
 	ASSERT_EQ(0, reattach_with_timeout(&self->nl, &self->dev, 30000));
-	ASSERT_EQ(0, target_open(&t, self->dev.name, false));
+	ASSERT_EQ(0, target_open(&t, self->dev.name, false, 0));
 	ASSERT_EQ(0, alloc(&t, BIG_H2D, &h));
 	fill(src, BIG_H2D, 8);
 
@@ -1848,7 +1913,7 @@ TEST_F_TIMEOUT(ctx, signal_mid_receive, 60)
 	ASSERT_TRUE(src && dst);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */
 	ASSERT_EQ(0, reattach_with_timeout(&self->nl, &self->dev, 30000));
-	ASSERT_EQ(0, target_open(&t, self->dev.name, false));
+	ASSERT_EQ(0, target_open(&t, self->dev.name, false, 0));
 	ASSERT_EQ(0, alloc(&t, BIG_H2D, &h));
 	fill(src, BIG_H2D, 11);
 	eia_cbuf_h2d(&cb, h, 0, src, BIG_H2D);
@@ -1893,8 +1958,8 @@ TEST_F_TIMEOUT(ctx, request_timeout_async, 60)
 
 	NEED_LOCAL_GPUD();
 	ASSERT_EQ(0, reattach_with_timeout(&self->nl, &self->dev, 500));
-	ASSERT_EQ(0, target_open(&t, self->dev.name, true));
-	ASSERT_EQ(0, target_open(&u, self->dev.name, false));
+	ASSERT_EQ(0, target_open(&t, self->dev.name, true, 0));
+	ASSERT_EQ(0, target_open(&u, self->dev.name, false, 0));
 	ASSERT_EQ(0, fence(&t, 1));
 	ASSERT_EQ(0, fence(&u, 1));
 	ASSERT_EQ(0, eia_gpud_kill(SIGSTOP));
@@ -2136,7 +2201,7 @@ TEST_F_TIMEOUT(ctx, ktls_data_path, 60)
 	}
 	close(cfd);
 	for (pass = 0; pass < 2; pass++) {
-		ASSERT_EQ(0, target_open(&t, dev.name, pass));
+		ASSERT_EQ(0, target_open(&t, dev.name, pass, 0));
 		ASSERT_EQ(0, alloc(&t, n, &h));
 		fill(src, n, 9 + pass);
 		memset(dst, 0, n);

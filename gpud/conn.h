@@ -26,6 +26,9 @@
 #include "sched.h"
 #include "session.h"
 
+/* Executors call into the operator library, which checks shapes on their stack. */
+#define GPUD_EXEC_STACK_SIZE	(2 * 1024 * 1024)
+
 /* The reader's input buffer, and its held-back output. */
 #define GPUD_CONN_IN	(64u << 10)
 #define GPUD_CONN_OUT	(64u << 10)

@@ -20,8 +20,6 @@
 
 /* Connection threads do little but block on a socket: a small stack will do. */
 #define CONN_STACK_SIZE		(512 * 1024)
-/* Executors call into the operator library, which checks shapes on their stack. */
-#define EXEC_STACK_SIZE		(2 * 1024 * 1024)
 /* How often "connection refused" kinds of lines may appear. */
 #define RATELIMIT_SEC		1
 /* After accept() fails for want of resources, before trying again. */
@@ -145,7 +143,7 @@ struct gpud_server *gpud_server_listen(const char *addr, struct gpud_registry *r
 	pthread_attr_init(&srv->attr);
 	pthread_attr_setstacksize(&srv->attr, CONN_STACK_SIZE);
 	pthread_attr_init(&srv->exec_attr);
-	pthread_attr_setstacksize(&srv->exec_attr, EXEC_STACK_SIZE);
+	pthread_attr_setstacksize(&srv->exec_attr, GPUD_EXEC_STACK_SIZE);
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->finished, NULL);
 	return srv;

@@ -23,46 +23,11 @@
 #include "conn.h"
 #include "log.h"
 #include "pool.h"
+#include "wire.h"
 
 #define SPEC_MAGIC	0x74656e31u	/* "ten1" */
-/* Executors call into the operator library, which checks shapes on their stack. */
-#define EXEC_STACK_SIZE	(2 * 1024 * 1024)
 
 extern char **environ;
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /*
  * Start the worker with @sock as its descriptor 3 and @spec_rd as its 4.
@@ -145,7 +110,7 @@ static int wait_worker(int stop_fd, pid_t pid)
 int gpud_tenant_run(struct gpud_conn *c, const void *preload, size_t preload_len)
 {
 	struct gpud_tenant_spec spec = { .magic = SPEC_MAGIC };
-	int pfd[2], ret;
+	int sv[2], ret;
 	pid_t pid;
 
 	memcpy(spec.id, c->grant.id, sizeof(spec.id));
@@ -155,22 +120,23 @@ int gpud_tenant_run(struct gpud_conn *c, const void *preload, size_t preload_len
 	spec.threads = eia_pool_size(c->eng->pool);
 	spec.verbose = gpud_log_verbose();
 	spec.preload_len = (uint32_t)preload_len;
-	if (pipe2(pfd, O_CLOEXEC)) {
-		gpud_err("tenant id=%s: pipe: %s", c->grant.id, strerror(errno));
+	/* A socket pair rather than a pipe: eia_write_full() sends. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		gpud_err("tenant id=%s: socketpair: %s", c->grant.id, strerror(errno));
 		return -1;
 	}
 	spec.has_fair = c->eng->fair != NULL;
-	ret = spawn_worker(c->fd, pfd[0], c->eng->fair ? c->eng->fair_fd : -1, &pid);
-	close(pfd[0]);
+	ret = spawn_worker(c->fd, sv[0], c->eng->fair ? c->eng->fair_fd : -1, &pid);
+	close(sv[0]);
 	if (ret) {
-		close(pfd[1]);
+		close(sv[1]);
 		gpud_err("tenant id=%s: cannot start a worker: %s", c->grant.id, strerror(ret));
 		return -1;
 	}
 	/* A worker that died before reading shows in its exit status. */
-	if (!write_full(pfd[1], &spec, sizeof(spec)))
-		write_full(pfd[1], preload, preload_len);
-	close(pfd[1]);
+	if (!eia_write_full(sv[1], &spec, sizeof(spec)))
+		eia_write_full(sv[1], preload, preload_len);
+	close(sv[1]);
 	gpud_info("tenant id=%s: worker pid %d serves peer=%s", c->grant.id, (int)pid, c->peer);
 	log_exit(c, pid, wait_worker(c->stop_fd, pid));
 	return 0;
@@ -267,7 +233,7 @@ int gpud_tenant_main(void)
 	sigset_t set;
 	int sigfd, status = 1;
 
-	if (!w || read_full(GPUD_TENANT_SPEC_FD, &spec, sizeof(spec)) ||
+	if (!w || eia_read_full(GPUD_TENANT_SPEC_FD, &spec, sizeof(spec)) ||
 	    spec.magic != SPEC_MAGIC || spec.preload_len > GPUD_CONN_IN ||
 	    !memchr(spec.id, 0, sizeof(spec.id)) || !memchr(spec.backend, 0, sizeof(spec.backend)) ||
 	    !memchr(spec.peer, 0, sizeof(spec.peer))) {
@@ -278,7 +244,7 @@ int gpud_tenant_main(void)
 	gpud_log_init(spec.verbose);
 	gpud_log_worker();
 	preload = malloc(spec.preload_len ? spec.preload_len : 1);
-	if (!preload || read_full(GPUD_TENANT_SPEC_FD, preload, spec.preload_len)) {
+	if (!preload || eia_read_full(GPUD_TENANT_SPEC_FD, preload, spec.preload_len)) {
 		gpud_err("tenant id=%s: the spec's data did not arrive", spec.id);
 		goto out;
 	}
@@ -299,7 +265,7 @@ int gpud_tenant_main(void)
 	if (worker_setup(w, &spec))
 		goto out;
 	pthread_attr_init(&w->exec_attr);
-	pthread_attr_setstacksize(&w->exec_attr, EXEC_STACK_SIZE);
+	pthread_attr_setstacksize(&w->exec_attr, GPUD_EXEC_STACK_SIZE);
 	w->conn.fd = GPUD_TENANT_SOCK_FD;
 	snprintf(w->conn.peer, sizeof(w->conn.peer), "%s", spec.peer);
 	w->conn.eng = &w->eng;

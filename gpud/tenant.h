@@ -15,7 +15,7 @@
  * with its process.
  *
  * The worker gets, on descriptor 3, the client's socket; on descriptor 4, a
- * pipe carrying struct gpud_tenant_spec and then the bytes the main process
+ * socket carrying struct gpud_tenant_spec and then the bytes the main process
  * had read past the HELLO (a client may pipeline its first requests behind
  * it); and on descriptor 5 the memfd of the backend's arbiter (fair.h),
  * which the worker maps and joins with its own thread, so that its death
@@ -41,7 +41,7 @@
 
 struct gpud_conn;
 
-/* What the worker needs to serve the grant; plain bytes through a pipe. */
+/* What the worker needs to serve the grant; plain bytes through a socket. */
 struct gpud_tenant_spec {
 	uint32_t magic;
 	uint32_t preload_len;		/* bytes that follow the spec */

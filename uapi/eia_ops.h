@@ -212,6 +212,33 @@ struct eia_cast_attr {
 };
 
 /*
+ * Cast's rule from a float to an integer, here so that gpud and the model
+ * runner's constant folding cannot disagree: toward zero, saturated at the
+ * integer's range, NaN as 0. (Every float and fp32 value is a double.)
+ */
+static inline int64_t eia_cast_to_i64(double v)
+{
+	if (v != v)
+		return 0;
+	if (v >= 0x1p63)
+		return INT64_MAX;
+	if (v <= -0x1p63)
+		return INT64_MIN;
+	return (int64_t)v;
+}
+
+static inline int32_t eia_cast_to_i32(double v)
+{
+	if (v != v)
+		return 0;
+	if (v >= 0x1p31)
+		return INT32_MAX;
+	if (v <= -0x1p31)
+		return INT32_MIN;
+	return (int32_t)v;
+}
+
+/*
  * LeakyRelu (alpha), HardSigmoid (alpha, beta), Elu (alpha); @beta is 0
  * where the operator has no beta.
  */

@@ -53,7 +53,9 @@
  *	ways); the response echoes the cookie.
  * @EIA_MSG_SERVER_STATUS: the server's sessions and per-type capacity
  *	(empty request; struct eia_wire_server_status in the response). Allowed
- *	before HELLO, so operators can query a server without attaching.
+ *	before HELLO, so operators can query a server without attaching. A gpud
+ *	that serves tenants in worker processes answers it after HELLO with
+ *	EOPNOTSUPP: ask on a connection of its own.
  * @EIA_MSG_CTX_CREATE: create a context on the granted accelerator (empty
  *	request; struct eia_wire_ctx in the response). A context owns device
  *	memory handles; at most EIA_WIRE_MAX_CTXS per connection (else EMFILE).

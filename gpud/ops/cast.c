@@ -13,28 +13,6 @@
 #include "f16.h"
 #include "internal.h"
 
-static int64_t cast_f_to_i64(float f)
-{
-	if (f != f)
-		return 0;
-	if (f >= 0x1p63f)
-		return INT64_MAX;
-	if (f <= -0x1p63f)
-		return INT64_MIN;
-	return (int64_t)f;
-}
-
-static int32_t cast_f_to_i32(float f)
-{
-	if (f != f)
-		return 0;
-	if (f >= 0x1p31f)
-		return INT32_MAX;
-	if (f <= -0x1p31f)
-		return INT32_MIN;
-	return (int32_t)f;
-}
-
 static int64_t load_i(const void *p, uint32_t dtype, int64_t i)
 {
 	switch (dtype) {
@@ -51,10 +29,10 @@ static void store_from_f(void *p, uint32_t dtype, int64_t i, float f)
 {
 	switch (dtype) {
 	case EIA_DTYPE_I64:
-		((int64_t *)p)[i] = cast_f_to_i64(f);
+		((int64_t *)p)[i] = eia_cast_to_i64(f);
 		break;
 	case EIA_DTYPE_I32:
-		((int32_t *)p)[i] = cast_f_to_i32(f);
+		((int32_t *)p)[i] = eia_cast_to_i32(f);
 		break;
 	case EIA_DTYPE_BOOL:
 		((uint8_t *)p)[i] = f != 0.0f;

@@ -26,6 +26,22 @@
 #define CONV_TASK_POSITIONS 192
 #define CONV_TASKS_PER_WORKER 16
 
+int conv_check_operands(const struct op_call *c, uint32_t ndim, int64_t group)
+{
+	const struct eia_tensor *x = &c->in[0], *w = &c->in[1];
+
+	if (!is_float_dtype(x->dtype) || w->dtype != x->dtype || x->ndim != ndim ||
+	    w->ndim != ndim)
+		return -EINVAL;
+	if (group < 1 || group > INT32_MAX || x->dims[1] % group ||
+	    x->dims[1] / group != w->dims[1] || w->dims[0] % group || !w->dims[1])
+		return -EINVAL;
+	if (c->n_in == 3 && (c->in[2].dtype != x->dtype ||
+			     c->in[2].ndim != 1 || c->in[2].dims[0] != w->dims[0]))
+		return -EINVAL;
+	return 0;
+}
+
 int conv2d_infer(const struct op_call *c, struct eia_tensor *out)
 {
 	const struct eia_conv2d_attr *attr = c->attr;
@@ -34,17 +50,11 @@ int conv2d_infer(const struct op_call *c, struct eia_tensor *out)
 	int64_t dims[4], kernel[2], ohw;
 	int ret;
 
-	if (attr->reserved || !is_float_dtype(x->dtype) ||
-	    w->dtype != x->dtype || x->ndim != 4 || w->ndim != 4)
+	if (attr->reserved)
 		return -EINVAL;
-	if (attr->group < 1 || attr->group > INT32_MAX ||
-	    x->dims[1] % attr->group ||
-	    x->dims[1] / attr->group != w->dims[1] ||
-	    w->dims[0] % attr->group || !w->dims[1])
-		return -EINVAL;
-	if (c->n_in == 3 && (c->in[2].dtype != x->dtype ||
-			     c->in[2].ndim != 1 || c->in[2].dims[0] != w->dims[0]))
-		return -EINVAL;
+	ret = conv_check_operands(c, 4, attr->group);
+	if (ret)
+		return ret;
 	kernel[0] = w->dims[2];
 	kernel[1] = w->dims[3];
 	if ((attr->kernel[0] || attr->kernel[1]) &&

@@ -22,17 +22,11 @@ int conv3d_infer(const struct op_call *c, struct eia_tensor *out)
 	int64_t dims[5], pos;
 	int ret;
 
-	if (attr->reserved || !is_float_dtype(x->dtype) ||
-	    w->dtype != x->dtype || x->ndim != 5 || w->ndim != 5)
+	if (attr->reserved)
 		return -EINVAL;
-	if (attr->group < 1 || attr->group > INT32_MAX ||
-	    x->dims[1] % attr->group ||
-	    x->dims[1] / attr->group != w->dims[1] ||
-	    w->dims[0] % attr->group || !w->dims[1])
-		return -EINVAL;
-	if (c->n_in == 3 && (c->in[2].dtype != x->dtype ||
-			     c->in[2].ndim != 1 || c->in[2].dims[0] != w->dims[0]))
-		return -EINVAL;
+	ret = conv_check_operands(c, 5, attr->group);
+	if (ret)
+		return ret;
 	if (!all_zero(attr->kernel, 3) &&
 	    (attr->kernel[0] != w->dims[2] || attr->kernel[1] != w->dims[3] ||
 	     attr->kernel[2] != w->dims[4]))

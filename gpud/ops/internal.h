@@ -171,6 +171,14 @@ int win_setup(const int64_t *kernel, const int64_t *strides,
 int win_setup_n(int n, const int64_t *kernel, const int64_t *strides,
 		const int64_t *dilations, const int64_t *pads, uint32_t auto_pad,
 		bool ceil_mode, const int64_t *in, struct win_axis *w);
+
+/*
+ * Conv's operands, 2-D or 3-D (@ndim 4 or 5): X and W of one float dtype
+ * and rank @ndim, @group dividing X's channels and W's filters, X's
+ * channels per group equal to W's, and an optional 1-D bias with one value
+ * per filter. 0 or -EINVAL.
+ */
+int conv_check_operands(const struct op_call *c, uint32_t ndim, int64_t group);
 /* Taps [*lo, *hi) of output @o's window landing in [lo_bound, hi_bound). */
 void win_taps(const struct win_axis *w, int64_t o, int64_t lo_bound,
 	      int64_t hi_bound, int64_t *lo, int64_t *hi);

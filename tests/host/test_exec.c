@@ -844,6 +844,37 @@ static void bad_kernel_size(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
 	c->nptrs = 1;
 }
 
+static void bad_function_pad(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	struct eia_cb_module_get_function *c = cb_at(b, cb_get_function(b, h, "vadd", 4));
+
+	c->pad = 1;
+}
+
+static void bad_kernel_ptr_unaligned(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	struct eia_cb_kernel_ptr p = { .param_offset = 4, .handle = h };
+	uint64_t params[2] = { 0 };
+
+	cb_launch_kernel(b, h, &p, 1, params, sizeof(params));
+}
+
+static void bad_kernel_ptr_pad(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	struct eia_cb_kernel_ptr p = { .param_offset = 0, .pad = 1, .handle = h };
+	uint64_t params[2] = { 0 };
+
+	cb_launch_kernel(b, h, &p, 1, params, sizeof(params));
+}
+
+static void bad_kernel_param_padding(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
+{
+	uint32_t param = 7;
+
+	cb_launch_kernel(b, h, NULL, 0, &param, sizeof(param));
+	b->buf[b->len - 1] = 1;
+}
+
 static void bad_kernel_pad(struct cb *b, uint64_t h, uint32_t *n, uint32_t *f)
 {
 	struct eia_cb_launch_kernel *c = cb_at(b, cb_launch_kernel(b, h, NULL, 0, NULL, 0));
@@ -865,6 +896,10 @@ static const struct bad_case bad_cases[] = {
 	{ "ptr outside", bad_kernel_ptr, "pointer 0 at parameter offset 8: must be 8-aligned, inside 12" },
 	{ "kernel size", bad_kernel_size, "expected 80 for 1 pointers and 0 parameter bytes" },
 	{ "kernel pad", bad_kernel_pad, "command 0 (LAUNCH_KERNEL): pad must be 0" },
+	{ "function pad", bad_function_pad, "command 0 (MODULE_GET_FUNCTION): pad must be 0" },
+	{ "ptr unaligned", bad_kernel_ptr_unaligned, "pointer 0 at parameter offset 4" },
+	{ "ptr pad", bad_kernel_ptr_pad, "pointer 0 at parameter offset 0" },
+	{ "param padding", bad_kernel_param_padding, "(LAUNCH_KERNEL): parameter padding must be 0" },
 	{ "ncmds more", bad_ncmds_more, "the buffer ends after 2 of 3 commands" },
 	{ "ncmds fewer", bad_ncmds_fewer, "16 bytes after the last of 1 commands" },
 	{ "ncmds 0", bad_ncmds_zero, "ncmds 0 is not in 1..4096" },

@@ -1013,6 +1013,7 @@ TEST_F(custom, config_errors_exit_2_with_file_and_line)
 		const char *msg;
 	} bad[] = {
 		{ "bogus\n", 1, "unknown keyword 'bogus'" },
+		{ "isolation none\n", 1, "unknown isolation 'none'" },
 		{ "# fine\n\ntype BIG memory=1G fp32=1 fp16=8\n", 3, "invalid type name 'BIG'" },
 		{ "type a_b memory=1G fp32=1 fp16=8\n", 1, "invalid type name" },
 		{ "type abcdefghijabcdefghijabcdefghijab memory=1G fp32=1 fp16=8\n", 1,
@@ -1089,6 +1090,7 @@ static void expect_exit(struct __test_metadata *_metadata, struct gpud_proc *g,
 TEST_F(custom, command_line_errors)
 {
 	static const char *const bogus_backend[] = { "--backend", "tpu", NULL };
+	static const char *const isolation[] = { "--isolation", "vm", NULL };
 	static const char *const maxconn[] = { "--max-connections", "0", NULL };
 	static const char *const listen[] = { "--listen", "1.2.3:80", NULL };
 	static const char *const listen6[] = { "--listen", "[::1:80", NULL };
@@ -1099,6 +1101,8 @@ TEST_F(custom, command_line_errors)
 	static const char *const version[] = { "--version", NULL };
 
 	expect_exit(_metadata, &self->g, bogus_backend, 2, "unknown backend 'tpu'");
+	expect_exit(_metadata, &self->g, isolation, 2,
+		    "unknown isolation 'vm' (expected auto, process or thread)");
 	expect_exit(_metadata, &self->g, maxconn, 2, "invalid max-connections '0'");
 	expect_exit(_metadata, &self->g, listen, 2, "invalid listen address '1.2.3:80'");
 	expect_exit(_metadata, &self->g, listen6, 2, "invalid listen address '[::1:80'");

@@ -53,32 +53,6 @@ static int64_t rt_ld_i(const void *p, int dt, size_t i)
 	return 0;
 }
 
-/*
- * Float to integer as gpud's Cast does: toward zero, saturated at the
- * integer's range, NaN as 0.
- */
-static int64_t rt_d_to_i(double v)
-{
-	if (v != v)
-		return 0;
-	if (v >= 0x1p63)
-		return INT64_MAX;
-	if (v <= -0x1p63)
-		return INT64_MIN;
-	return (int64_t)v;
-}
-
-static int32_t rt_d_to_i32(double v)
-{
-	if (v != v)
-		return 0;
-	if (v >= 0x1p31)
-		return INT32_MAX;
-	if (v <= -0x1p31)
-		return INT32_MIN;
-	return (int32_t)v;
-}
-
 static void rt_st_d(void *p, int dt, size_t i, double v)
 {
 	switch (dt) {
@@ -88,10 +62,10 @@ static void rt_st_d(void *p, int dt, size_t i, double v)
 		rt_float_set(p, dt, i, (float)v);
 		break;
 	case EIA_DTYPE_I64:
-		((int64_t *)p)[i] = rt_d_to_i(v);
+		((int64_t *)p)[i] = eia_cast_to_i64(v);
 		break;
 	case EIA_DTYPE_I32:
-		((int32_t *)p)[i] = rt_d_to_i32(v);
+		((int32_t *)p)[i] = eia_cast_to_i32(v);
 		break;
 	case EIA_DTYPE_BOOL:
 		((uint8_t *)p)[i] = v != 0;
@@ -365,7 +339,7 @@ static int rt_binary_i(const struct rt_node *nd, int64_t a, int64_t b, int64_t *
 			return rt_node_fail(err, EINVAL, nd, "integer division by zero or overflow");
 		*r = a / b;
 	} else if (!strcmp(op, "Pow"))
-		*r = rt_d_to_i(pow((double)a, (double)b));
+		*r = eia_cast_to_i64(pow((double)a, (double)b));
 	else if (!strcmp(op, "Equal"))
 		*r = a == b;
 	else if (!strcmp(op, "Less"))

@@ -120,6 +120,7 @@ struct eia_sub {
  * struct eia_msg - the EIA_MSG_SUBMIT message being built, in the submitter
  * @edev: the device
  * @max_payload: largest payload gpud accepts
+ * @queue: the context's queue that runs the buffer
  * @buf: struct eia_wire_submit followed by the copy of the command buffer
  * @len: bytes in @buf
  * @nh2d: commands carrying host data (COPY_H2D, MODULE_LOAD)
@@ -139,6 +140,7 @@ struct eia_sub {
 struct eia_msg {
 	struct eia_device *edev;
 	u32 max_payload;
+	u16 queue;
 	void *buf;
 	u32 len;
 	u32 nh2d;
@@ -678,8 +680,10 @@ static int eia_check_args(struct eia_device *edev,
 {
 	size_t results_len;
 
-	if (args->flags || args->pad || args->reserved)
-		return eia_submit_inval(edev, "flags, pad or reserved is not 0");
+	if (args->flags || args->reserved)
+		return eia_submit_inval(edev, "flags or reserved is not 0");
+	if (args->queue >= EIA_CB_QUEUES)
+		return eia_submit_inval(edev, "queue out of range");
 	if (!args->ncmds || args->ncmds > EIA_CB_MAX_CMDS)
 		return eia_submit_inval(edev, "ncmds out of range");
 	if (args->cmds_bytes < sizeof(struct eia_cb_hdr) ||
@@ -1027,6 +1031,7 @@ static int eia_submit_send(struct eia_file *efile, struct eia_msg *m,
 	}
 	ws->ctx = cpu_to_le64(efile->ctx);
 	ws->ncmds = cpu_to_le32(sub->ncmds);
+	ws->queue = cpu_to_le16(m->queue);
 	ws->flags = 0;
 	if (ioucmd) {
 		sub->ioucmd = ioucmd;
@@ -1085,6 +1090,7 @@ static int eia_submit_start(struct eia_file *efile,
 	/* Not zeroed as a whole: the small buffers are filled before use. */
 	memset(&m, 0, offsetof(struct eia_msg, small_buf));
 	m.edev = edev;
+	m.queue = args->queue;
 	sub = eia_sub_alloc(edev, args->ncmds, ops);
 	if (!sub)
 		return -ENOMEM;
@@ -1204,7 +1210,7 @@ static int __eia_submit_uring(struct eia_file *efile,
 	args.flags = READ_ONCE(usub->flags);
 	args.failed = EIA_SUBMIT_NONE_FAILED;
 	args.results = READ_ONCE(usub->results);
-	args.pad = READ_ONCE(usub->pad);
+	args.queue = READ_ONCE(usub->queue);
 	args.reserved = READ_ONCE(usub->reserved);
 	for (i = sizeof(args) / sizeof(u64);
 	     i < EIA_SQE128_CMD_BYTES / sizeof(u64); i++) {

@@ -283,6 +283,15 @@ static int check_cmd(struct walk *w, const struct eia_cb_hdr *h, size_t avail,
 
 	switch (h->op) {
 	case EIA_CB_MEM_ALLOC:
+	case EIA_CB_MEM_FREE:
+	case EIA_CB_MODULE_LOAD:
+	case EIA_CB_MODULE_UNLOAD:
+	case EIA_CB_MODULE_GET_FUNCTION:
+		w->cb->barrier = true;
+		break;
+	}
+	switch (h->op) {
+	case EIA_CB_MEM_ALLOC:
 		add_sat(&w->light_bytes, ((const struct eia_cb_mem_alloc *)h)->bytes);
 		return 0;
 	case EIA_CB_MEM_FREE:

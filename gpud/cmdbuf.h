@@ -34,6 +34,11 @@ struct gpud_cmdbuf {
 	uint32_t resp_len;		/* the response's payload if all succeed */
 	bool light;	/* no operator, little data: fine to run on the reader */
 	/*
+	 * It changes what its context owns (allocates or frees memory, modules
+	 * or functions): a barrier across the context's queues (sched.h).
+	 */
+	bool barrier;
+	/*
 	 * A lone COPY_H2D whose data is not in the payload: gpud received it
 	 * straight into the destination (gpud_cmdbuf_check_placed()).
 	 */

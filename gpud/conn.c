@@ -490,16 +490,15 @@ static int run_submit(struct gpud_conn *c, bool reader, struct gpud_job *job)
 	 */
 	if (!reader)
 		gpud_sched_backend_get(&c->sched);
-	gpud_exec(c->eng, job->ctx, &c->acct, &job->cb, &r);
+	gpud_exec(c->eng, job->ctx, job->queue, &c->acct, &job->cb, &r);
 	if (!reader)
 		gpud_sched_backend_put(&c->sched);
 	eia_wire_hdr_pack((struct eia_wire_hdr *)r.head, EIA_MSG_SUBMIT,
 			  EIA_WIRE_F_RESPONSE, 0, job->tag, r.payload_len);
 	ret = emit(c, reader, r.iov, r.niov, SUBMIT_MEM_OFF);
 	gpud_resp_free(&r);
-	if (r.device_lost && !c->device_lost) {
-		/* Every later command would fail the same way: end the connection. */
-		c->device_lost = true;
+	/* Every later command would fail the same way: end the connection. */
+	if (r.device_lost && !atomic_exchange(&c->device_lost, true)) {
 		gpud_err("id=%s peer=%s: a fault on the device lost its context; closing the connection",
 			 c->grant.id, c->peer);
 		shutdown(c->fd, SHUT_RD);
@@ -574,6 +573,12 @@ static int handle_submit(struct gpud_conn *c, const struct eia_msg_hdr *h, void 
 	ncmds = le32toh(sub->ncmds);
 	if (sub->flags) {
 		ret = reply_err(c, h, EINVAL, "SUBMIT flags must be 0");
+		goto out;
+	}
+	job->queue = le16toh(sub->queue);
+	if (job->queue >= EIA_CB_QUEUES) {
+		ret = reply_err(c, h, EINVAL, "queue %u is not in 0..%u", job->queue,
+				EIA_CB_QUEUES - 1);
 		goto out;
 	}
 	if (!ncmds || ncmds > EIA_CB_MAX_CMDS) {
@@ -700,12 +705,14 @@ static void *h2d_target(struct gpud_conn *c, const struct eia_msg_hdr *h,
 			const struct h2d_head *head)
 {
 	char msg[EIA_WIRE_ERRMSG_MAX];
+	unsigned int queue = le16toh(head->sub.queue);
 	struct gpud_cmdbuf cb;
+	struct gpud_queue *q;
 	struct gpud_ctx *ctx;
 	void *dst;
 
 	if (!c->eng->be->host_visible || h->flags || h->status || head->sub.flags ||
-	    le32toh(head->sub.ncmds) != 1)
+	    le32toh(head->sub.ncmds) != 1 || queue >= EIA_CB_QUEUES)
 		return NULL;
 	ctx = gpud_ctx_table_find(&c->ctxs, le64toh(head->sub.ctx));
 	if (!ctx ||
@@ -715,7 +722,7 @@ static void *h2d_target(struct gpud_conn *c, const struct eia_msg_hdr *h,
 		return NULL;
 	/* Whatever would fail the copy when it runs is left to gpud_exec() to report. */
 	if (!gpud_sched_ctx_idle(&c->sched, ctx) || atomic_load(&c->eng->stopping) ||
-	    gpud_ctx_queue(c->eng, ctx) ||
+	    gpud_ctx_queue(c->eng, ctx, queue, &q) ||
 	    gpud_mem_range(ctx, head->copy.dst, head->copy.dst_offset, head->copy.bytes, &dst))
 		return NULL;
 	return dst;

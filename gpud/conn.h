@@ -16,6 +16,7 @@
 #define GPUD_CONN_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -55,7 +56,7 @@ struct gpud_conn {
 	const void *preload;
 	size_t preload_len;
 	/* A fault ruined the backend's context: the connection is closed. */
-	bool device_lost;
+	atomic_bool device_lost;
 	bool attached;
 	struct gpud_grant grant;
 	struct gpud_mem_account acct;	/* the grant's quota */

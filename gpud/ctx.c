@@ -27,49 +27,59 @@ static uint64_t make_handle(const struct gpud_ctx *ctx, uint32_t slot, uint32_t 
 struct gpud_ctx *gpud_ctx_new(uint64_t id, uint32_t tag)
 {
 	struct gpud_ctx *ctx = calloc(1, sizeof(*ctx));
+	unsigned int i;
 
 	if (!ctx)
 		return NULL;
 	ctx->id = id;
 	ctx->tag = tag;
 	ctx->free_head = NO_SLOT;
+	for (i = 0; i < EIA_CB_QUEUES; i++)
+		ctx->lanes[i].ctx = ctx;
 	return ctx;
 }
 
 void gpud_ctx_free(struct gpud_engine *eng, struct gpud_ctx *ctx,
 		   struct gpud_mem_account *acct)
 {
+	struct gpud_queue *q = NULL;
 	uint32_t i;
 
 	if (!ctx)
 		return;
+	/* Nothing runs in a context being freed: any of its queues will do. */
+	for (i = EIA_CB_QUEUES; i-- > 0;)
+		if (ctx->queue_open[i])
+			q = ctx->queues[i];
 	for (i = 0; i < ctx->nslots; i++) {
 		struct gpud_slot *s = &ctx->slots[i];
 
 		if (!s->ptr)
 			continue;
 		if (s->kind == GPUD_SLOT_MEM)
-			gpud_dev_free(eng, ctx->queue, s->ptr, s->bytes);
+			gpud_dev_free(eng, q, s->ptr, s->bytes);
 		else if (s->kind == GPUD_SLOT_MODULE)
-			eng->be->module_unload(eng, ctx->queue, s->ptr);
+			eng->be->module_unload(eng, q, s->ptr);
 	}
-	if (ctx->has_queue)
-		eng->be->queue_close(eng, ctx->queue);
+	for (i = 0; i < EIA_CB_QUEUES; i++)
+		if (ctx->queue_open[i])
+			eng->be->queue_close(eng, ctx->queues[i]);
 	atomic_fetch_sub(&acct->used, ctx->bytes);
 	atomic_fetch_sub(&acct->nallocs, ctx->live);
 	free(ctx->slots);
 	free(ctx);
 }
 
-int gpud_ctx_queue(struct gpud_engine *eng, struct gpud_ctx *ctx)
+int gpud_ctx_queue(struct gpud_engine *eng, struct gpud_ctx *ctx, unsigned int index,
+		   struct gpud_queue **q)
 {
-	int ret;
+	int ret = 0;
 
-	if (ctx->has_queue)
-		return 0;
-	ret = eng->be->queue_open(eng, &ctx->queue);
-	if (!ret)
-		ctx->has_queue = true;
+	if (!ctx->queue_open[index]) {
+		ret = eng->be->queue_open(eng, &ctx->queues[index]);
+		ctx->queue_open[index] = !ret;
+	}
+	*q = ctx->queues[index];
 	return ret;
 }
 
@@ -133,7 +143,7 @@ static void put_slot(struct gpud_ctx *ctx, uint32_t i)
 	ctx->free_head = i;
 }
 
-int gpud_mem_alloc(struct gpud_engine *eng, struct gpud_ctx *ctx,
+int gpud_mem_alloc(struct gpud_engine *eng, struct gpud_ctx *ctx, struct gpud_queue *q,
 		   struct gpud_mem_account *acct, uint64_t bytes, uint64_t *handle)
 {
 	struct gpud_slot *s;
@@ -151,7 +161,7 @@ int gpud_mem_alloc(struct gpud_engine *eng, struct gpud_ctx *ctx,
 		return -ENOMEM;
 	}
 	s = &ctx->slots[i];
-	ret = gpud_dev_alloc(eng, ctx->queue, bytes, &s->ptr);
+	ret = gpud_dev_alloc(eng, q, bytes, &s->ptr);
 	if (ret) {
 		put_slot(ctx, i);
 		uncharge(acct, bytes);
@@ -191,19 +201,19 @@ static void release_slot(struct gpud_ctx *ctx, struct gpud_mem_account *acct,
 	uncharge(acct, bytes);
 }
 
-int gpud_mem_free(struct gpud_engine *eng, struct gpud_ctx *ctx,
+int gpud_mem_free(struct gpud_engine *eng, struct gpud_ctx *ctx, struct gpud_queue *q,
 		  struct gpud_mem_account *acct, uint64_t handle)
 {
 	struct gpud_slot *s = find(ctx, handle, GPUD_SLOT_MEM);
 
 	if (!s)
 		return -ENOENT;
-	gpud_dev_free(eng, ctx->queue, s->ptr, s->bytes);
+	gpud_dev_free(eng, q, s->ptr, s->bytes);
 	release_slot(ctx, acct, s);
 	return 0;
 }
 
-int gpud_module_load(struct gpud_engine *eng, struct gpud_ctx *ctx,
+int gpud_module_load(struct gpud_engine *eng, struct gpud_ctx *ctx, struct gpud_queue *q,
 		     struct gpud_mem_account *acct, const void *image, uint64_t bytes,
 		     uint64_t *handle)
 {
@@ -229,7 +239,7 @@ int gpud_module_load(struct gpud_engine *eng, struct gpud_ctx *ctx,
 	memcpy(text, image, (size_t)bytes);
 	text[bytes] = '\0';
 	s = &ctx->slots[i];
-	ret = eng->be->module_load(eng, ctx->queue, text, bytes, &s->ptr);
+	ret = eng->be->module_load(eng, q, text, bytes, &s->ptr);
 	free(text);
 	if (ret) {
 		put_slot(ctx, i);
@@ -244,7 +254,7 @@ int gpud_module_load(struct gpud_engine *eng, struct gpud_ctx *ctx,
 	return 0;
 }
 
-int gpud_module_unload(struct gpud_engine *eng, struct gpud_ctx *ctx,
+int gpud_module_unload(struct gpud_engine *eng, struct gpud_ctx *ctx, struct gpud_queue *q,
 		       struct gpud_mem_account *acct, uint64_t handle)
 {
 	struct gpud_slot *s;
@@ -260,7 +270,7 @@ int gpud_module_unload(struct gpud_engine *eng, struct gpud_ctx *ctx,
 		if (ctx->slots[i].ptr && ctx->slots[i].kind == GPUD_SLOT_FUNCTION &&
 		    ctx->slots[i].module == m)
 			release_slot(ctx, acct, &ctx->slots[i]);
-	eng->be->module_unload(eng, ctx->queue, s->ptr);
+	eng->be->module_unload(eng, q, s->ptr);
 	release_slot(ctx, acct, s);
 	return 0;
 }

@@ -25,8 +25,13 @@
  * Memory is charged to the connection's grant (struct gpud_mem_account),
  * whose quota all its contexts share.
  *
- * Locking: a context's table is used by one thread at a time, the one
- * running that context's work (sched.c orders it); the account is atomic.
+ * A context has EIA_CB_QUEUES queues (uapi/eia_cmdbuf.h), each with a queue
+ * of its own on the backend, opened at its first work: buffers of different
+ * queues may run at once, on the executors of sched.h.
+ *
+ * Locking: the table changes only in a barrier buffer (one that allocates
+ * or frees), which sched.c runs alone in its context; other buffers, which
+ * may run at once on several queues, only read it. The account is atomic.
  */
 #ifndef GPUD_CTX_H
 #define GPUD_CTX_H
@@ -34,6 +39,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "eia_cmdbuf.h"
 
 /* Live allocations per connection, over all its contexts (then -EMFILE). */
 #define GPUD_MAX_ALLOCS		65536u
@@ -68,6 +75,16 @@ struct gpud_slot {
 struct gpud_job;
 struct gpud_engine;
 struct gpud_queue;
+struct gpud_ctx;
+
+/* One of a context's queues, as sched.c sees it (under its lock). */
+struct gpud_lane {
+	struct gpud_ctx *ctx;
+	struct gpud_job *job_head, *job_tail;	/* waiting to run, in order */
+	struct gpud_lane *run_next;		/* the executors' run list */
+	bool running;
+	bool runnable;				/* in the run list */
+};
 
 struct gpud_ctx {
 	uint64_t id;
@@ -78,16 +95,19 @@ struct gpud_ctx {
 	uint32_t free_head;	/* GPUD_NO_SLOT: none */
 	uint32_t live;
 	uint64_t bytes;		/* sum of the live allocations */
-	/* The backend's queue for this context's work, opened at its first work. */
-	struct gpud_queue *queue;
-	bool has_queue;
+	/*
+	 * The backend's queue of each of the context's queues, once opened:
+	 * each by the thread running that queue's work (sched.c).
+	 */
+	struct gpud_queue *queues[EIA_CB_QUEUES];
+	bool queue_open[EIA_CB_QUEUES];
 	/* The connection's table of contexts by id (conn.c, reader only). */
 	struct gpud_ctx *hash_next;
 	/* Scheduling (sched.c), under the connection's queue lock. */
-	struct gpud_job *job_head, *job_tail;
-	struct gpud_ctx *run_next;
-	bool running;
-	bool runnable;
+	struct gpud_lane lanes[EIA_CB_QUEUES];
+	struct gpud_job *first, *last;		/* unfinished jobs, arrival order */
+	struct gpud_job *barrier_head, *barrier_tail;	/* unfinished barriers */
+	uint64_t seq;				/* jobs that arrived */
 };
 
 /* A new, empty context; NULL when out of memory. */
@@ -100,19 +120,26 @@ struct gpud_ctx *gpud_ctx_new(uint64_t id, uint32_t tag);
 void gpud_ctx_free(struct gpud_engine *eng, struct gpud_ctx *ctx,
 		   struct gpud_mem_account *acct);
 
-/* Open @ctx's queue unless it has one. Returns 0 or a negative errno. */
-int gpud_ctx_queue(struct gpud_engine *eng, struct gpud_ctx *ctx);
+/*
+ * The backend's queue for @ctx's queue @index (< EIA_CB_QUEUES) in *@q,
+ * opened unless it is. Returns 0 or a negative errno.
+ */
+int gpud_ctx_queue(struct gpud_engine *eng, struct gpud_ctx *ctx, unsigned int index,
+		   struct gpud_queue **q);
 
 /*
+ * The functions below change @ctx's table: they run in barrier buffers
+ * (ctx.h), with @q the backend queue of the buffer's queue.
+ *
  * MEM_ALLOC: @bytes of zeroed device memory, charged to @acct. Returns 0 and
  * the handle, -EINVAL (0 bytes), -EDQUOT (over the quota), -EMFILE (too many
  * allocations) or -ENOMEM (the host or the device is out of memory).
  */
-int gpud_mem_alloc(struct gpud_engine *eng, struct gpud_ctx *ctx,
+int gpud_mem_alloc(struct gpud_engine *eng, struct gpud_ctx *ctx, struct gpud_queue *q,
 		   struct gpud_mem_account *acct, uint64_t bytes, uint64_t *handle);
 
 /* MEM_FREE. Returns 0 or -ENOENT. */
-int gpud_mem_free(struct gpud_engine *eng, struct gpud_ctx *ctx,
+int gpud_mem_free(struct gpud_engine *eng, struct gpud_ctx *ctx, struct gpud_queue *q,
 		  struct gpud_mem_account *acct, uint64_t handle);
 
 /*
@@ -129,12 +156,12 @@ int gpud_mem_range(const struct gpud_ctx *ctx, uint64_t handle, uint64_t offset,
  * without raw modules), -EINVAL (an image the backend refuses), -EDQUOT,
  * -EMFILE or -ENOMEM.
  */
-int gpud_module_load(struct gpud_engine *eng, struct gpud_ctx *ctx,
+int gpud_module_load(struct gpud_engine *eng, struct gpud_ctx *ctx, struct gpud_queue *q,
 		     struct gpud_mem_account *acct, const void *image, uint64_t bytes,
 		     uint64_t *handle);
 
 /* MODULE_UNLOAD, with its functions. Returns 0, -EOPNOTSUPP or -ENOENT. */
-int gpud_module_unload(struct gpud_engine *eng, struct gpud_ctx *ctx,
+int gpud_module_unload(struct gpud_engine *eng, struct gpud_ctx *ctx, struct gpud_queue *q,
 		       struct gpud_mem_account *acct, uint64_t handle);
 
 /*

@@ -14,6 +14,7 @@
 struct run {
 	struct gpud_engine *eng;
 	struct gpud_ctx *ctx;
+	struct gpud_queue *q;		/* the backend's, of the buffer's queue */
 	struct gpud_mem_account *acct;
 	const struct gpud_cmdbuf *cb;
 	struct gpud_resp *r;
@@ -46,7 +47,7 @@ void gpud_resp_free(struct gpud_resp *r)
 static int run_copy(struct run *x, const struct eia_cb_copy *c)
 {
 	struct gpud_engine *eng = x->eng;
-	struct gpud_queue *q = x->ctx->queue;
+	struct gpud_queue *q = x->q;
 	void *dst, *src;
 	int ret;
 
@@ -90,7 +91,7 @@ static int run_memset(struct run *x, const struct eia_cb_memset *m)
 		return -EINVAL;
 	ret = gpud_mem_range(x->ctx, m->dst, m->dst_offset, m->bytes, &dst);
 	if (!ret && m->bytes)
-		ret = x->eng->be->fill(x->eng, x->ctx->queue, dst, (uint8_t)m->value,
+		ret = x->eng->be->fill(x->eng, x->q, dst, (uint8_t)m->value,
 				       m->bytes);
 	return ret;
 }
@@ -152,7 +153,7 @@ static int run_launch(struct run *x, const struct eia_cb_launch_op *l)
 		if (ret)
 			return ret;
 	}
-	return x->eng->be->run_op(x->eng, x->ctx->queue, l->op,
+	return x->eng->be->run_op(x->eng, x->q, l->op,
 				  l->attr_size ? gpud_cmd_attr(l) : NULL, l->attr_size,
 				  in, l->ninputs, out, l->noutputs);
 }
@@ -180,7 +181,7 @@ static int run_launch_kernel(struct run *x, const struct eia_cb_launch_kernel *k
 		addr = (uint64_t)(uintptr_t)dev;
 		memcpy(params + p[j].param_offset, &addr, sizeof(addr));
 	}
-	return x->eng->be->launch_kernel(x->eng, x->ctx->queue, fn, k->grid, k->block,
+	return x->eng->be->launch_kernel(x->eng, x->q, fn, k->grid, k->block,
 					 k->shared_bytes, params, k->params_size);
 }
 
@@ -191,10 +192,10 @@ static int run_cmd(struct run *x, const struct eia_cb_hdr *h, uint64_t *value)
 
 	switch (h->op) {
 	case EIA_CB_MEM_ALLOC:
-		return gpud_mem_alloc(x->eng, x->ctx, x->acct,
+		return gpud_mem_alloc(x->eng, x->ctx, x->q, x->acct,
 				      ((const struct eia_cb_mem_alloc *)h)->bytes, value);
 	case EIA_CB_MEM_FREE:
-		return gpud_mem_free(x->eng, x->ctx, x->acct,
+		return gpud_mem_free(x->eng, x->ctx, x->q, x->acct,
 				     ((const struct eia_cb_mem_free *)h)->handle);
 	case EIA_CB_COPY_H2D:
 	case EIA_CB_COPY_D2H:
@@ -205,10 +206,10 @@ static int run_cmd(struct run *x, const struct eia_cb_hdr *h, uint64_t *value)
 	case EIA_CB_LAUNCH_OP:
 		return run_launch(x, (const void *)h);
 	case EIA_CB_MODULE_LOAD:
-		return gpud_module_load(x->eng, x->ctx, x->acct, gpud_cmd_module_image(ml),
+		return gpud_module_load(x->eng, x->ctx, x->q, x->acct, gpud_cmd_module_image(ml),
 					ml->bytes, value);
 	case EIA_CB_MODULE_UNLOAD:
-		return gpud_module_unload(x->eng, x->ctx, x->acct,
+		return gpud_module_unload(x->eng, x->ctx, x->q, x->acct,
 					  ((const struct eia_cb_module_unload *)h)->module);
 	case EIA_CB_MODULE_GET_FUNCTION:
 		return gpud_module_function(x->eng, x->ctx, x->acct, g->module,
@@ -228,7 +229,7 @@ static int run_cmd(struct run *x, const struct eia_cb_hdr *h, uint64_t *value)
  */
 static void finish(struct run *x, struct eia_cb_result *res, uint32_t *failed)
 {
-	int ret = x->eng->be->sync(x->eng, x->ctx->queue);
+	int ret = x->eng->be->sync(x->eng, x->q);
 
 	if (ret && *failed == EIA_WIRE_NONE_FAILED && x->cb->ncmds) {
 		*failed = x->cb->ncmds - 1;
@@ -236,7 +237,7 @@ static void finish(struct run *x, struct eia_cb_result *res, uint32_t *failed)
 	}
 }
 
-void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx,
+void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx, unsigned int queue,
 	       struct gpud_mem_account *acct, const struct gpud_cmdbuf *cb,
 	       struct gpud_resp *r)
 {
@@ -245,7 +246,7 @@ void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx,
 	struct eia_cb_result *res = (void *)(sr + 1);
 	const struct eia_cb_hdr *h = cb->first;
 	uint32_t failed = EIA_WIRE_NONE_FAILED;
-	int queued = gpud_ctx_queue(eng, ctx);
+	int queued = gpud_ctx_queue(eng, ctx, queue, &x.q);
 
 	r->niov = 1;
 	r->payload_len = (uint32_t)(sizeof(*sr) + cb->ncmds * sizeof(*res));

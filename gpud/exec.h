@@ -44,12 +44,14 @@ int gpud_resp_init(struct gpud_resp *r, const struct gpud_cmdbuf *cb, bool direc
 void gpud_resp_free(struct gpud_resp *r);
 
 /*
- * Run @cb in @ctx, charging its allocations to @acct, and fill @r (all but
- * the wire header, which the sender packs into the first
- * sizeof(struct eia_wire_hdr) bytes of @r->head). The COPY_H2D of a placed
- * buffer copies nothing: its data was received into its destination.
+ * Run @cb on @ctx's queue @queue (< EIA_CB_QUEUES), charging its
+ * allocations to @acct, and fill @r (all but the wire header, which the
+ * sender packs into the first sizeof(struct eia_wire_hdr) bytes of
+ * @r->head). The COPY_H2D of a placed buffer copies nothing: its data was
+ * received into its destination. sched.c sees to it that a barrier buffer
+ * runs alone in @ctx.
  */
-void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx,
+void gpud_exec(struct gpud_engine *eng, struct gpud_ctx *ctx, unsigned int queue,
 	       struct gpud_mem_account *acct, const struct gpud_cmdbuf *cb,
 	       struct gpud_resp *r);
 

@@ -9,9 +9,18 @@
  *
  * A command buffer is a sequence of commands, each starting with struct
  * eia_cb_hdr and EIA_CB_ALIGN-aligned, at most EIA_CB_MAX_BYTES in all and
- * EIA_CB_MAX_CMDS commands. Commands of one buffer run in order; buffers of
- * one context run in the order they were submitted. The first command that
- * fails stops its buffer: the ones after it report -ECANCELED.
+ * EIA_CB_MAX_CMDS commands. Commands of one buffer run in order. The first
+ * command that fails stops its buffer: the ones after it report -ECANCELED.
+ *
+ * A context has EIA_CB_QUEUES queues (a submit names one; libeia gives each
+ * stream one). Buffers of one queue run in the order they were submitted;
+ * buffers of different queues may run at the same time, so that copies on
+ * one overlap compute on another. A buffer that changes what the context
+ * owns (MEM_ALLOC, MEM_FREE, MODULE_LOAD, MODULE_UNLOAD,
+ * MODULE_GET_FUNCTION) is a barrier across its queues: it starts once every
+ * buffer of the context submitted before it has finished, and buffers
+ * submitted after it wait until it has. Memory, modules and functions are
+ * the context's, usable from any of its queues.
  *
  * All integers are little-endian on the wire; the structs below are used
  * as they are on little-endian hosts (the only ones eia supports, checked at
@@ -28,6 +37,8 @@
 #define EIA_CB_ALIGN		8
 #define EIA_CB_MAX_BYTES	(1u << 20)
 #define EIA_CB_MAX_CMDS		4096
+/* Queues per context (struct eia_submit's @queue: 0 .. EIA_CB_QUEUES - 1). */
+#define EIA_CB_QUEUES		8
 
 /**
  * enum eia_cb_op - what a command does

@@ -80,7 +80,8 @@ struct eia_ping {
  *	that receives each command's outcome, or 0
  * @failed: Out (EIA_IOCTL_SUBMIT only): index of the first command that
  *	failed, or EIA_SUBMIT_NONE_FAILED
- * @pad: In: must be zero
+ * @queue: In: the context's queue that runs the buffer, 0 .. EIA_CB_QUEUES
+ *	- 1 (eia_cmdbuf.h says how queues order buffers); 0 when unused
  * @reserved: In: must be zero
  *
  * The source of every COPY_H2D is read, and the destination of every
@@ -102,7 +103,7 @@ struct eia_submit {
 	__u32 flags;
 	__u32 failed;
 	__u64 results;
-	__u32 pad;
+	__u32 queue;
 	__u32 reserved;
 };
 
@@ -116,8 +117,8 @@ struct eia_submit {
  * EIA_URING_CMD_SUBMIT and a struct eia_submit at the start of the SQE's
  * command area (the rest zero). @failed is not written: the CQE's res is
  * the submit's return value, and on rings with IORING_SETUP_CQE32 the
- * CQE's first extra word is the failed index. Submits of one file run in
- * the order they were issued.
+ * CQE's first extra word is the failed index. Submits to one queue of a
+ * file run in the order they were issued.
  */
 #define EIA_URING_CMD_SUBMIT	_IOW(EIA_IOCTL_MAGIC, 0x02, struct eia_submit)
 

@@ -217,6 +217,8 @@ struct eia_wire_mem_status {
  * struct eia_wire_submit - EIA_MSG_SUBMIT request payload
  * @ctx: the context the commands run in
  * @ncmds: commands in the buffer (1..EIA_CB_MAX_CMDS)
+ * @queue: the context's queue that runs it, 0 .. EIA_CB_QUEUES - 1
+ *	(eia_cmdbuf.h says how queues order buffers)
  * @flags: must be zero
  *
  * Followed by the command buffer (eia_cmdbuf.h) as the application built it,
@@ -228,7 +230,8 @@ struct eia_wire_mem_status {
 struct eia_wire_submit {
 	__le64 ctx;
 	__le32 ncmds;
-	__le32 flags;
+	__le16 queue;
+	__le16 flags;
 };
 
 /* eia_wire_submit_resp.failed when every command succeeded. */

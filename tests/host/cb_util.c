@@ -239,11 +239,12 @@ void msg_release(struct msg *m)
 	m->payload = NULL;
 }
 
-int send_submit_raw(int fd, uint64_t ctx, uint32_t ncmds, uint32_t flags,
+int send_submit_raw(int fd, uint64_t ctx, uint32_t ncmds, uint16_t queue, uint16_t flags,
 		    const void *cmds, size_t len, uint64_t tag)
 {
 	struct eia_wire_submit s = {
-		.ctx = htole64(ctx), .ncmds = htole32(ncmds), .flags = htole32(flags),
+		.ctx = htole64(ctx), .ncmds = htole32(ncmds), .queue = htole16(queue),
+		.flags = htole16(flags),
 	};
 	struct eia_wire_hdr h;
 	int ret;
@@ -259,7 +260,7 @@ int send_submit_raw(int fd, uint64_t ctx, uint32_t ncmds, uint32_t flags,
 
 int send_submit(int fd, uint64_t ctx, const struct cb *b, uint64_t tag)
 {
-	return send_submit_raw(fd, ctx, b->ncmds, 0, b->buf, b->len, tag);
+	return send_submit_raw(fd, ctx, b->ncmds, 0, 0, b->buf, b->len, tag);
 }
 
 int sresp_decode(struct msg *m, struct sresp *r)

@@ -62,7 +62,7 @@ void msg_release(struct msg *m);
 /* Send a SUBMIT of @b in @ctx. */
 int send_submit(int fd, uint64_t ctx, const struct cb *b, uint64_t tag);
 /* Send a SUBMIT with the given fields and @len bytes of commands. */
-int send_submit_raw(int fd, uint64_t ctx, uint32_t ncmds, uint32_t flags,
+int send_submit_raw(int fd, uint64_t ctx, uint32_t ncmds, uint16_t queue, uint16_t flags,
 		    const void *cmds, size_t len, uint64_t tag);
 
 /* A decoded SUBMIT response. */

@@ -212,7 +212,7 @@ TEST_F(exec, ctx_requests_malformed_or_before_hello)
 	ASSERT_EQ(0, send_raw(fd, &h, NULL, 0));
 	eia_wire_hdr_pack(&h, EIA_MSG_CTX_DESTROY, 0, 0, 13, sizeof(c));
 	ASSERT_EQ(0, send_raw(fd, &h, &c, sizeof(c)));
-	ASSERT_EQ(0, send_submit_raw(fd, self->ctx, 1, 0, junk, 16, 14));
+	ASSERT_EQ(0, send_submit_raw(fd, self->ctx, 1, 0, 0, junk, 16, 14));
 	ASSERT_EQ(0, recv_for(fd, EIA_MSG_CTX_CREATE, 12, &m));
 	EXPECT_EQ(EPERM, m.hdr.status);
 	EXPECT_STREQ("CTX_CREATE before HELLO", (char *)m.payload);
@@ -485,6 +485,104 @@ TEST_F(exec, gemm_and_add_match_reference)
 		EXPECT_TRUE(close_enough(S[i], X[i] > 0 ? X[i] : 0));
 	sresp_release(&r);
 	cb_release(&b);
+}
+
+/* Queue @b on queue @queue of @ctx, without waiting. */
+static void send_on(struct __test_metadata *_metadata, int fd, uint64_t ctx,
+		    const struct cb *b, uint16_t queue, uint64_t t)
+{
+	ASSERT_EQ(0, send_submit_raw(fd, ctx, b->ncmds, queue, 0, b->buf, b->len, t));
+}
+
+/*
+ * The tag of the next response, which must be a SUBMIT's whose commands all
+ * succeeded; any D2H data must be floats equal to @want.
+ */
+static uint64_t next_done(struct __test_metadata *_metadata, int fd, float want)
+{
+	struct sresp r;
+	struct msg m;
+	uint64_t t = 0;
+	size_t i;
+
+	EXPECT_EQ(0, recv_msg(fd, &m));
+	if (!_metadata->passed)
+		return 0;
+	EXPECT_EQ(0, sresp_decode(&m, &r));
+	if (!_metadata->passed)
+		return 0;
+	EXPECT_EQ(0, r.status);
+	EXPECT_EQ(NONE, r.failed);
+	for (i = 0; i + sizeof(float) <= r.data_len; i += sizeof(float)) {
+		float f;
+
+		memcpy(&f, r.data + i, sizeof(f));
+		EXPECT_EQ(want, f);
+	}
+	t = r.tag;
+	sresp_release(&r);
+	return t;
+}
+
+/*
+ * Queues of one context run side by side: a quick buffer on one overtakes
+ * a long one on another. Each queue keeps its own order, and a buffer that
+ * frees is a barrier: it waits for what came before it on every queue, and
+ * what comes after it waits for it.
+ */
+TEST_F(exec, queues_run_side_by_side_barriers_between)
+{
+	enum { N = 384, REPS = 24 };
+	const size_t mat = (size_t)N * N * sizeof(float);
+	struct eia_cb_tensor t[3];
+	struct cb lng, quick, frees;
+	uint64_t h, spare;
+	float *ones;
+	size_t i;
+	int k;
+
+	ones = malloc(mat);
+	ASSERT_NE(NULL, ones);
+	for (i = 0; i < (size_t)N * N; i++)
+		ones[i] = 1.0f;
+	h = alloc(_metadata, self->fd, self->ctx, 3 * mat);
+	spare = alloc(_metadata, self->fd, self->ctx, 64);
+	cb_init(&lng);
+	cb_h2d(&lng, h, 0, ones, mat);
+	cb_h2d(&lng, h, mat, ones, mat);
+	t[0] = tensor(h, 0, EIA_DTYPE_F32, 2, (int64_t[]){ N, N });
+	t[1] = tensor(h, mat, EIA_DTYPE_F32, 2, (int64_t[]){ N, N });
+	t[2] = tensor(h, 2 * mat, EIA_DTYPE_F32, 2, (int64_t[]){ N, N });
+	for (k = 0; k < REPS; k++)
+		cb_launch(&lng, EIA_OP_MATMUL, t, 2, 1, NULL, 0);
+	cb_d2h(&lng, h, 2 * mat, 64);	/* every element: N ones times N ones */
+	cb_init(&quick);
+	cb_fence(&quick, 1);
+	cb_init(&frees);
+	cb_free(&frees, spare);
+
+	/* Another queue overtakes. */
+	send_on(_metadata, self->fd, self->ctx, &lng, 1, 100);
+	send_on(_metadata, self->fd, self->ctx, &quick, 2, 101);
+	EXPECT_EQ(101, next_done(_metadata, self->fd, N));
+	EXPECT_EQ(100, next_done(_metadata, self->fd, N));
+	/* The same queue does not. */
+	send_on(_metadata, self->fd, self->ctx, &lng, 1, 102);
+	send_on(_metadata, self->fd, self->ctx, &quick, 1, 103);
+	EXPECT_EQ(102, next_done(_metadata, self->fd, N));
+	EXPECT_EQ(103, next_done(_metadata, self->fd, N));
+	/* A free waits for the long buffer; a fence after it waits for the free. */
+	send_on(_metadata, self->fd, self->ctx, &lng, 1, 104);
+	send_on(_metadata, self->fd, self->ctx, &frees, 2, 105);
+	send_on(_metadata, self->fd, self->ctx, &quick, 3, 106);
+	EXPECT_EQ(104, next_done(_metadata, self->fd, N));
+	EXPECT_EQ(105, next_done(_metadata, self->fd, N));
+	EXPECT_EQ(106, next_done(_metadata, self->fd, N));
+	EXPECT_EQ(3 * mat, memory_used(_metadata, self->fd, self->ctx));
+	cb_release(&frees);
+	cb_release(&quick);
+	cb_release(&lng);
+	free(ones);
 }
 
 /* One malformed buffer: how it is built, and what the message must say. */
@@ -956,13 +1054,19 @@ TEST_F(exec, malformed_buffers_refused_whole)
 		if (!ncmds && strcmp(bad_cases[i].name, "ncmds 0"))
 			ncmds = b.ncmds;
 		t = tag();
-		ASSERT_EQ(0, send_submit_raw(self->fd, self->ctx, ncmds, flags, b.buf, b.len, t));
+		ASSERT_EQ(0, send_submit_raw(self->fd, self->ctx, ncmds, 0, (uint16_t)flags, b.buf,
+					     b.len, t));
 		expect_refused(_metadata, self->fd, t, EINVAL, bad_cases[i].msg);
 		if (!_metadata->passed) {
 			TH_LOG("failed at case '%s'", bad_cases[i].name);
 			break;
 		}
 	}
+	/* A queue past the context's last. */
+	cb_reset(&b);
+	cb_alloc(&b, 64);
+	ASSERT_EQ(0, send_submit_raw(self->fd, self->ctx, 1, EIA_CB_QUEUES, 0, b.buf, b.len, 78));
+	expect_refused(_metadata, self->fd, 78, EINVAL, "queue 8 is not in 0..7");
 	/* Shorter than struct eia_wire_submit. */
 	eia_wire_hdr_pack(&hdr, EIA_MSG_SUBMIT, 0, 0, 77, sizeof(junk));
 	ASSERT_EQ(0, send_raw(self->fd, &hdr, junk, sizeof(junk)));
@@ -2197,7 +2301,8 @@ TEST_F_TIMEOUT(exec, command_buffer_fuzz, 120)
 		if (rnd(&seed) % 16 == 0)
 			b.len -= (size_t)(rnd(&seed) % b.len);
 		t = tag();
-		ASSERT_EQ(0, send_submit_raw(fd, ctx, b.ncmds, 0, b.buf, b.len, t));
+		ASSERT_EQ(0, send_submit_raw(fd, ctx, b.ncmds, (uint16_t)(rnd(&seed) % EIA_CB_QUEUES), 0,
+					     b.buf, b.len, t));
 		ASSERT_EQ(0, recv_for(fd, EIA_MSG_SUBMIT, t, &m));
 		ASSERT_EQ(0, sresp_decode(&m, &r));
 		ok = false;

@@ -377,10 +377,12 @@ eiaError_t eiaMemsetD8(eiaDevice_t dev, eiaDeviceptr dst, size_t dstOffset,
 /* Streams */
 
 /*
- * A stream queues work into command buffers and runs it in order. A buffer
- * is submitted ("flushed") when it is full, at eiaStreamFlush(),
- * eiaStreamSynchronize(), eiaStreamQuery() and eiaEventRecord(); several may
- * be in flight. On a device of eia.ko a stream owns an io_uring ring and
+ * A stream queues work into command buffers and runs it in order. Streams
+ * run side by side, each on a queue of its own on gpud, so one stream's
+ * copies overlap another's compute; order them among themselves with
+ * events. A buffer is submitted ("flushed") when it is full, at
+ * eiaStreamFlush(), eiaStreamSynchronize(), eiaStreamQuery() and
+ * eiaEventRecord(); several may be in flight. On a device of eia.ko a stream owns an io_uring ring and
  * submits its buffers asynchronously; with EIA_STREAM_SYNC, or on a tcp://
  * device, each buffer runs synchronously when it is flushed (the calling
  * thread waits for gpud, and streams of one tcp:// device take turns on its

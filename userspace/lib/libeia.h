@@ -46,6 +46,8 @@ enum eia_dev_kind {
  * @name: as opened
  * @max_payload: largest request payload gpud accepts
  * @nstreams: live streams (eiaDeviceClose() refuses while any)
+ * @streams_made: streams created so far, to spread them over the context's
+ *	queues
  * @fd: eia.ko: the open /dev/eiaN
  * @sock: tcp://: the connection
  * @io_lock: tcp://: one request and its reply at a time on @sock
@@ -62,6 +64,7 @@ struct eiaDevice {
 	char name[256];
 	uint32_t max_payload;
 	atomic_int nstreams;
+	atomic_uint streams_made;
 	int fd;
 	int sock;
 	pthread_mutex_t io_lock;
@@ -100,6 +103,7 @@ struct eia_origin {
  * @results: one per command, written by the transport
  * @origin: one per command
  * @seq: the stream's sequence number of the buffer, from 1, at flush
+ * @queue: the context's queue it runs on (its stream's), at flush
  * @ret: transport outcome: 0, or a negative errno
  * @failed: index of the failed command, or EIA_SUBMIT_NONE_FAILED
  * @msg: gpud's message when it refused the whole buffer, or ""
@@ -116,6 +120,7 @@ struct eia_cmdbuf {
 	struct eia_cb_result *results;
 	struct eia_origin *origin;
 	uint64_t seq;
+	uint16_t queue;
 	int ret;
 	uint32_t failed;
 	char msg[EIA_WIRE_ERRMSG_MAX];
@@ -129,6 +134,9 @@ struct eia_cmdbuf {
  * @dev: its device
  * @lock: guards everything below and the events recorded on it
  * @sync: buffers run synchronously at flush (tcp://, EIA_STREAM_SYNC)
+ * @queue: the device context's queue its buffers run on (uapi/eia_cmdbuf.h):
+ *	0 for the synchronous calls, 1 .. EIA_CB_QUEUES - 1 for the streams in
+ *	turn, so that streams run side by side on gpud
  * @ring: eia.ko asynchronous streams: SQE128 and CQE32
  * @has_ring: @ring is set up
  * @ring_err: 0, or the error that made @ring unusable: every later flush
@@ -153,6 +161,7 @@ struct eiaStream {
 	struct eiaDevice *dev;
 	pthread_mutex_t lock;
 	bool sync;
+	uint16_t queue;
 	struct io_uring ring;
 	bool has_ring;
 	int ring_err;

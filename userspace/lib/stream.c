@@ -233,6 +233,7 @@ eiaError_t eia_stream_flush_locked(struct eiaStream *s, const char *function)
 	}
 	s->cur = NULL;
 	cb->seq = s->next_seq++;
+	cb->queue = s->queue;
 	cb->ret = 0;
 	cb->failed = EIA_SUBMIT_NONE_FAILED;
 	cb->msg[0] = '\0';
@@ -427,6 +428,7 @@ eiaError_t eiaStreamCreate(eiaStream_t *stream, eiaDevice_t dev, unsigned int fl
 		return eia_fail(fn, EIA_ERROR_OUT_OF_MEMORY, ENOMEM, "no memory for a stream");
 	eia_stream_init_sync(s, dev);
 	s->sync = dev->kind == EIA_DEV_TCP || (flags & EIA_STREAM_SYNC);
+	s->queue = (uint16_t)(1 + atomic_fetch_add(&dev->streams_made, 1) % (EIA_CB_QUEUES - 1));
 	if (!s->sync) {
 		ret = eia_kernel_ring_init(s);
 		if (ret) {

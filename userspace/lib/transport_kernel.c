@@ -80,6 +80,7 @@ static void submit_args(struct eia_submit *sub, const struct eia_cmdbuf *cb)
 	sub->ncmds = cb->ncmds;
 	sub->failed = EIA_SUBMIT_NONE_FAILED;
 	sub->results = (uintptr_t)cb->results;
+	sub->queue = cb->queue;
 }
 
 void eia_kernel_submit_sync(struct eiaDevice *dev, struct eia_cmdbuf *cb)

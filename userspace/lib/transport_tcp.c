@@ -494,6 +494,7 @@ static int build_submit(struct eiaDevice *dev, struct eia_cmdbuf *cb,
 		return -ENOMEM;
 	m->sub.ctx = htole64(dev->ctx);
 	m->sub.ncmds = htole32(cb->ncmds);
+	m->sub.queue = htole16(cb->queue);
 	add_iov(m, &m->hdr, sizeof(m->hdr));
 	add_iov(m, &m->sub, sizeof(m->sub));
 	m->payload = sizeof(m->sub);

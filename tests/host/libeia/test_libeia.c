@@ -695,6 +695,60 @@ TEST_F(gpud, stream_order_and_events)
 	ASSERT_EQ(EIA_SUCCESS, eiaEventDestroy(NULL));
 }
 
+/*
+ * Streams of one device run side by side on gpud (each on a queue of the
+ * context): a quick stream finishes while a long one still runs. On a
+ * tcp:// device every buffer runs when it is flushed, so the long stream is
+ * done by then.
+ */
+TEST_F(gpud, streams_run_side_by_side)
+{
+	enum { N = 192, REPS = 48 };
+	const size_t mat = (size_t)N * N * sizeof(float);
+	const int64_t dims[] = { N, N };
+	unsigned char pattern[256], back[256];
+	eiaTensor in[2], out[1];
+	eiaDeviceptr m, small;
+	eiaStream_t slow, quick;
+	float *ones, y[16];
+	size_t i;
+	int k;
+
+	ones = malloc(mat);
+	ASSERT_NE(NULL, ones);
+	for (i = 0; i < (size_t)N * N; i++)
+		ones[i] = 1.0f;
+	fill_pattern(pattern, sizeof(pattern), 9);
+	ASSERT_EQ(EIA_SUCCESS, eiaMemAlloc(self->dev, &m, 3 * mat));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemAlloc(self->dev, &small, sizeof(pattern)));
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamCreate(&slow, self->dev, EIA_STREAM_DEFAULT));
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamCreate(&quick, self->dev, EIA_STREAM_DEFAULT));
+	in[0] = tensor(m, 0, 2, dims);
+	in[1] = tensor(m, mat, 2, dims);
+	out[0] = tensor(m, 2 * mat, 2, dims);
+	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyHtoDAsync(slow, m, 0, ones, mat));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyHtoDAsync(slow, m, mat, ones, mat));
+	for (k = 0; k < REPS; k++)
+		ASSERT_EQ(EIA_SUCCESS, eiaLaunchOp(slow, EIA_OP_MATMUL, in, 2, out, 1, NULL, 0));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyDtoHAsync(slow, y, m, 2 * mat, sizeof(y)));
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamFlush(slow));
+
+	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyHtoDAsync(quick, small, 0, pattern, sizeof(pattern)));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyDtoHAsync(quick, back, small, 0, sizeof(back)));
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamSynchronize(quick));
+	ASSERT_EQ(0, memcmp(pattern, back, sizeof(back)));
+	ASSERT_EQ(self->kernel ? EIA_ERROR_NOT_READY : EIA_SUCCESS, eiaStreamQuery(slow));
+
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamSynchronize(slow));
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ((float)N, y[i]);
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamDestroy(quick));
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamDestroy(slow));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemFree(self->dev, small));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemFree(self->dev, m));
+	free(ones);
+}
+
 TEST_F(gpud, failed_command_is_named)
 {
 	float x[4] = { 1, 2, 3, 4 }, y[4];

@@ -12,7 +12,9 @@
 #include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -577,6 +579,88 @@ TEST_F(sub, buffers_keep_order)
 	EXPECT_EQ(1018, out);
 	for (i = 0; i < 20; i++)
 		eia_cbuf_fini(&cbs[i]);
+}
+
+/* A long buffer, submitted by a thread of its own through the ioctl. */
+struct long_submit {
+	struct target *t;
+	struct eia_submit s;
+	int ret;
+	atomic_bool done;
+};
+
+static void *long_submit_main(void *arg)
+{
+	struct long_submit *ls = arg;
+
+	ls->ret = submit_args(ls->t, &ls->s, NULL);
+	atomic_store(&ls->done, true);
+	return NULL;
+}
+
+/*
+ * Buffers on different queues of one file run side by side: a fence on
+ * queue 2 completes while a long buffer on queue 1, submitted first, runs.
+ */
+TEST_F_TIMEOUT(sub, queues_overtake, 120)
+{
+	enum { N = 128, REPS = 32 };
+	static float ones[N * N], y[16];
+	const int64_t dims[] = { N, N };
+	const uint64_t mat = sizeof(ones);
+	struct eia_cb_tensor t[3];
+	struct long_submit ls = { .t = &self->t };
+	struct eia_cb_result qres = { .status = -1 };
+	struct eia_cbuf quick;
+	uint64_t h, ud = 0;
+	struct eia_submit qs;
+	pthread_t thread;
+	uint32_t failed;
+	int i, res;
+
+	for (i = 0; i < N * N; i++)
+		ones[i] = 1.0f;
+	ASSERT_EQ(0, alloc(&self->t, 3 * mat, &h));
+	t[0] = eia_tensor(h, 0, EIA_DTYPE_F32, 2, dims);
+	t[1] = eia_tensor(h, mat, EIA_DTYPE_F32, 2, dims);
+	t[2] = eia_tensor(h, 2 * mat, EIA_DTYPE_F32, 2, dims);
+	eia_cbuf_h2d(&self->cb, h, 0, ones, mat);
+	eia_cbuf_h2d(&self->cb, h, mat, ones, mat);
+	for (i = 0; i < REPS; i++)
+		ASSERT_NE(NULL, eia_cbuf_launch(&self->cb, EIA_OP_MATMUL, 2, 1, t, NULL, 0));
+	eia_cbuf_d2h(&self->cb, y, h, 2 * mat, sizeof(y));
+	ls.s = eia_cbuf_submit_args(&self->cb, NULL);
+	ls.s.queue = 1;
+	ASSERT_EQ(0, eia_cbuf_init(&quick, 64));
+	eia_cbuf_fence(&quick, 5);
+	qs = eia_cbuf_submit_args(&quick, &qres);
+	qs.queue = 2;
+
+	if (self->t.uring) {
+		/* Both in one io_uring_enter, the long one first. */
+		ASSERT_EQ(0, uring_queue(&self->t.ring, self->t.fd, &ls.s, 1));
+		ASSERT_EQ(0, uring_queue(&self->t.ring, self->t.fd, &qs, 2));
+		ASSERT_EQ(2, io_uring_submit(&self->t.ring));
+		ASSERT_EQ(0, uring_reap(&self->t.ring, &res, &failed, &ud));
+		EXPECT_EQ(0, res);
+		EXPECT_EQ(2, ud);
+		ASSERT_EQ(0, uring_reap(&self->t.ring, &res, &failed, &ud));
+		EXPECT_EQ(0, res);
+		EXPECT_EQ(1, ud);
+	} else {
+		ASSERT_EQ(0, pthread_create(&thread, NULL, long_submit_main, &ls));
+		usleep(200 * 1000);	/* the long buffer reaches gpud first */
+		EXPECT_EQ(0, submit_args(&self->t, &qs, NULL));
+		EXPECT_FALSE(atomic_load(&ls.done));
+		pthread_join(thread, NULL);
+		EXPECT_EQ(0, ls.ret);
+	}
+	EXPECT_EQ(0, qres.status);
+	EXPECT_EQ(5, qres.value);
+	/* Queue 1's work all ran: N ones times N ones. */
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ((float)N, y[i]);
+	eia_cbuf_fini(&quick);
 }
 
 /* ---- gpud's refusals: command results ----------------------------------- */
@@ -1172,7 +1256,7 @@ TEST_F(sub, nonzero_pad_flags_and_bad_sizes)
 	s.flags = 1;
 	EXPECT_EQ(-EINVAL, submit_args(&self->t, &s, NULL));
 	s = eia_cbuf_submit_args(&self->cb, NULL);
-	s.pad = 1;
+	s.queue = EIA_CB_QUEUES;	/* one past the last queue */
 	EXPECT_EQ(-EINVAL, submit_args(&self->t, &s, NULL));
 	s = eia_cbuf_submit_args(&self->cb, NULL);
 	s.reserved = 0x80000000u;

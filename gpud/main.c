@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -239,6 +240,16 @@ static void reexec_without_blas_threads(char **argv)
 	execv("/proc/self/exe", argv);
 }
 
+/*
+ * A program executed through /proc/self/exe (above, and tenant workers) is
+ * named "exe" in ps, top and pidof: give it back the name it was started
+ * by.
+ */
+static void keep_name(void)
+{
+	prctl(PR_SET_NAME, program_invocation_short_name);
+}
+
 static int serve(const struct options *o, const struct gpud_config *cfg,
 		 struct gpud_engine *eng, const struct gpud_capacity *cap)
 {
@@ -360,6 +371,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	reexec_without_blas_threads(argv);
+	keep_name();
 	if (argc == 2 && !strcmp(argv[1], GPUD_TENANT_ARG))
 		return gpud_tenant_main();
 	ret = parse_args(argc, argv, &opts);

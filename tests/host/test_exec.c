@@ -38,6 +38,8 @@
 #define NONE		EIA_WIRE_NONE_FAILED
 /* gpud's bound on a LAUNCH_OP's attributes (GPUD_CB_MAX_ATTR). */
 #define MAX_ATTR	4096
+/* gpud/sched.h's GPUD_EXECUTORS: executor threads per connection, at most. */
+#define GPUD_EXECUTORS_MAX	4
 
 static const char *const two_threads[] = { "--threads", "2", NULL };
 static const char *const verbose_two_threads[] = { "--threads", "2", "--verbose", NULL };
@@ -2510,17 +2512,40 @@ TEST(tenant_worker_death_is_isolated)
 	check_clean_exit(_metadata, &g);
 }
 
+/* The name of process @pid, as ps shows it. */
+static bool comm_is(pid_t pid, const char *want)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	return !strcmp(comm, want);
+}
+
 TEST_F(proc, threads_bounded_and_no_blas_threads)
 {
 	static const char *const args[] = { "--threads", "3", NULL };
-	uint64_t ctx;
-	int fd;
+	enum { N = 256 };
+	struct eia_cb_tensor t[3];
+	uint64_t ctx, h;
+	unsigned int q;
+	struct cb b;
+	int fd, k;
 
 	/* Whatever the caller's environment says, gpud runs with one BLAS thread. */
 	setenv("OPENBLAS_NUM_THREADS", "8", 1);
 	ASSERT_EQ(0, gpud_start(&self->g, CONF, args));
 	EXPECT_TRUE(gpud_log_has(&self->g, "; 3 threads"));
 	EXPECT_TRUE(environ_has(self->g.pid, "OPENBLAS_NUM_THREADS=1"));
+	/* Executed again through /proc/self/exe, but still named gpud. */
+	EXPECT_TRUE(comm_is(self->g.pid, "gpud"));
 	/* The main thread and three operator workers, nothing idle besides. */
 	EXPECT_EQ(4, count_threads(self->g.pid));
 	fd = attach(self->g.port, "eia1.medium");
@@ -2529,6 +2554,23 @@ TEST_F(proc, threads_bounded_and_no_blas_threads)
 	EXPECT_EQ(5, count_threads(self->g.pid));
 	ASSERT_EQ(0, ctx_create(fd, tag(), &ctx));
 	EXPECT_EQ(6, count_threads(self->g.pid));
+	/* Work on every queue at once: executors start, at most four. */
+	h = alloc(_metadata, fd, ctx, 3 * N * N * sizeof(float));
+	t[0] = tensor(h, 0, EIA_DTYPE_F32, 2, (int64_t[]){ N, N });
+	t[1] = tensor(h, N * N * sizeof(float), EIA_DTYPE_F32, 2, (int64_t[]){ N, N });
+	t[2] = tensor(h, 2 * N * N * sizeof(float), EIA_DTYPE_F32, 2, (int64_t[]){ N, N });
+	cb_init(&b);
+	for (k = 0; k < 8; k++)
+		cb_launch(&b, EIA_OP_MATMUL, t, 2, 1, NULL, 0);
+	for (q = 0; q < EIA_CB_QUEUES; q++)
+		send_on(_metadata, fd, ctx, &b, (uint16_t)q, 1000 + q);
+	for (q = 0; q < EIA_CB_QUEUES; q++) {
+		EXPECT_GE(5 + GPUD_EXECUTORS_MAX, count_threads(self->g.pid));
+		EXPECT_NE(0, next_done(_metadata, fd, 0));
+	}
+	EXPECT_LT(6, count_threads(self->g.pid));
+	EXPECT_GE(5 + GPUD_EXECUTORS_MAX, count_threads(self->g.pid));
+	cb_release(&b);
 	close(fd);
 	ASSERT_TRUE(wait_counts(self->g.port, 0, 0, WAIT_MS));
 }

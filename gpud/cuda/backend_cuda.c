@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The CUDA backend: device 0's primary context, one stream per gpud context,
- * device memory from cuMemAlloc (never managed memory), copies and fills
- * queued on the stream, operators as our kernels (kernels.cu, embedded as a
- * fatbin) or cuBLAS (ops_cuda.c).
+ * The CUDA backend: device 0's primary context, one stream per queue of a
+ * gpud context, device memory from cuMemAlloc (never managed memory), copies
+ * and fills queued on the stream, operators as our kernels (kernels.cu,
+ * embedded as a fatbin) or cuBLAS (ops_cuda.c).
  *
  * libcuda.so.1 and libcublas.so.13 are dlopen()ed here, at start-up, so the
  * same gpud runs where neither exists; every failure on the way names the

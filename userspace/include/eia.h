@@ -382,11 +382,12 @@ eiaError_t eiaMemsetD8(eiaDevice_t dev, eiaDeviceptr dst, size_t dstOffset,
  * copies overlap another's compute; order them among themselves with
  * events. A buffer is submitted ("flushed") when it is full, at
  * eiaStreamFlush(), eiaStreamSynchronize(), eiaStreamQuery() and
- * eiaEventRecord(); several may be in flight. On a device of eia.ko a stream owns an io_uring ring and
- * submits its buffers asynchronously; with EIA_STREAM_SYNC, or on a tcp://
- * device, each buffer runs synchronously when it is flushed (the calling
- * thread waits for gpud, and streams of one tcp:// device take turns on its
- * connection).
+ * eiaEventRecord(); several may be in flight. On a device of eia.ko a
+ * stream owns an io_uring ring and submits its buffers asynchronously; with
+ * EIA_STREAM_SYNC, or on a tcp:// device, each buffer runs synchronously
+ * when it is flushed (the calling thread waits for gpud; on tcp:// the
+ * buffers of threads flushing their own streams are in flight at once on
+ * the device's connection).
  *
  * Host memory given to an asynchronous copy must stay valid, and a copy's
  * source unchanged, until the stream has been synchronized (or an event

@@ -3,9 +3,9 @@
  * libeia's private header: the device, stream and command buffer structs,
  * and what the two transports (eia.ko, tcp://) offer the rest.
  *
- * Lock order: a stream's lock, then (tcp://) the device's io_lock. An event
- * has no lock of its own: it is guarded by the lock of the stream it was
- * recorded on.
+ * Lock order: a stream's lock, then (tcp://) the device's send_lock or its
+ * io_lock, never both. An event has no lock of its own: it is guarded by
+ * the lock of the stream it was recorded on.
  */
 #ifndef EIA_LIBEIA_H
 #define EIA_LIBEIA_H
@@ -21,6 +21,8 @@
 #include "eia_cmdbuf.h"
 #include "eia_ioctl.h"
 #include "eia_wire.h"
+
+struct tcp_pending;
 
 /* Both transports report "none failed" the same way. */
 _Static_assert(EIA_SUBMIT_NONE_FAILED == EIA_WIRE_NONE_FAILED, "none-failed markers differ");
@@ -50,9 +52,15 @@ enum eia_dev_kind {
  *	queues
  * @fd: eia.ko: the open /dev/eiaN
  * @sock: tcp://: the connection
- * @io_lock: tcp://: one request and its reply at a time on @sock
- * @tag: tcp://: tag of the last request (under @io_lock)
- * @lost: tcp://: 0, or the errno that made @sock unusable (under @io_lock)
+ * @send_lock: tcp://: one request at a time goes out on @sock
+ * @io_lock: tcp://: guards @tag, @lost, @pending, @reading and @rx_target
+ * @rx_turn: tcp://: signalled when a response was read, or @sock lost
+ * @tag: tcp://: tag of the last request
+ * @lost: tcp://: 0, or the errno that made @sock unusable
+ * @pending: tcp://: the requests sent and not answered yet (transport_tcp.c:
+ *	several threads' buffers may be in flight at once)
+ * @reading: tcp://: a waiting thread is reading a response off @sock
+ * @rx_target: tcp://: the request whose response it is reading into
  * @ctx: tcp://: the context gpud created
  * @timeout_ms: tcp://: time gpud has to answer a request
  * @memory_used: tcp://: as the last SUBMIT response said
@@ -67,9 +75,14 @@ struct eiaDevice {
 	atomic_uint streams_made;
 	int fd;
 	int sock;
+	pthread_mutex_t send_lock;
 	pthread_mutex_t io_lock;
+	pthread_cond_t rx_turn;
 	uint64_t tag;
 	int lost;
+	struct tcp_pending *pending;
+	bool reading;
+	struct tcp_pending *rx_target;
 	uint64_t ctx;
 	int timeout_ms;
 	_Atomic uint64_t memory_used;

@@ -2,8 +2,15 @@
 /*
  * tcp:// devices: libeia speaks the wire protocol to gpud itself, on a
  * connection of its own: HELLO, CTX_CREATE, then one SUBMIT per command
- * buffer, answered before the next is sent. H2D data is sent from the
- * caller's memory (no staging copy) and D2H data is read straight into it.
+ * buffer. H2D data is sent from the caller's memory (no staging copy) and
+ * D2H data is read straight into it.
+ *
+ * Each flush waits for its buffer's response, but the buffers of several
+ * threads (each flushing its own stream) are in flight at once, pipelined
+ * by tag: gpud runs them on the streams' queues side by side and answers
+ * each when it is done. A thread that waits reads whatever response comes
+ * next, into the buffer of whichever thread it belongs to (struct
+ * tcp_pending), while the others sleep; one thread at a time sends.
  *
  * A connection that failed mid-message is out of step for good: the device
  * then fails every request with the error that broke it.
@@ -219,7 +226,7 @@ static int io_error(int err)
 }
 
 /*
- * Read a response header to the request (@opcode, dev->tag) and check it.
+ * Read a response header to an @opcode request and check it (not its tag).
  * Returns 0 or a negative errno; the connection is unusable after one.
  */
 static int recv_resp_hdr(struct eiaDevice *dev, uint16_t opcode,
@@ -233,7 +240,7 @@ static int recv_resp_hdr(struct eiaDevice *dev, uint16_t opcode,
 	ret = eia_wire_hdr_unpack(&raw, h);
 	if (ret)
 		return ret == -EPROTONOSUPPORT ? ret : -EPROTO;
-	if (h->flags != EIA_WIRE_F_RESPONSE || h->opcode != opcode || h->tag != dev->tag ||
+	if (h->flags != EIA_WIRE_F_RESPONSE || h->opcode != opcode ||
 	    h->payload_len > dev->max_payload + (uint32_t)EIA_WIRE_ERRMSG_MAX)
 		return -EPROTO;
 	return 0;
@@ -277,6 +284,8 @@ static int transact(struct eiaDevice *dev, uint16_t opcode, const void *req,
 	ret = recv_resp_hdr(dev, opcode, &h);
 	if (ret)
 		return ret;
+	if (h.tag != dev->tag)
+		return -EPROTO;
 	if (h.status) {
 		ret = recv_errmsg(dev, &h, msg, msg_cap);
 		return ret ? ret : (int)h.status;
@@ -358,7 +367,9 @@ eiaError_t eia_tcp_open(struct eiaDevice *dev, const char *url)
 	if (err)
 		return err;
 	dev->timeout_ms = u.timeout_ms;
+	pthread_mutex_init(&dev->send_lock, NULL);
 	pthread_mutex_init(&dev->io_lock, NULL);
+	pthread_cond_init(&dev->rx_turn, NULL);
 	err = tcp_connect(dev, url, &u);
 	if (!err)
 		err = tcp_hello(dev, url, u.type);
@@ -375,7 +386,9 @@ void eia_tcp_close(struct eiaDevice *dev)
 	if (dev->sock >= 0)
 		close(dev->sock);
 	dev->sock = -1;
+	pthread_cond_destroy(&dev->rx_turn);
 	pthread_mutex_destroy(&dev->io_lock);
+	pthread_mutex_destroy(&dev->send_lock);
 }
 
 eiaError_t eia_tcp_props(struct eiaDevice *dev, eiaDeviceProp *prop)
@@ -575,63 +588,145 @@ static int recv_submit(struct eiaDevice *dev, struct eia_cmdbuf *cb,
 	return 0;
 }
 
-/* Send @cb and take its answer; 0 or a negative errno of the connection. */
-static int tcp_submit(struct eiaDevice *dev, struct eia_cmdbuf *cb)
+/*
+ * A SUBMIT sent and not answered yet, on its sender's stack; in
+ * dev->pending under io_lock. Whoever reads its response fills @cb (and
+ * @m's D2H destinations) and sets @done; @ret is then 0, or the error that
+ * lost the connection before its response was read whole.
+ */
+struct tcp_pending {
+	uint64_t tag;
+	struct eia_cmdbuf *cb;
+	const struct submit_msg *m;
+	bool done;
+	int ret;
+	struct tcp_pending *next;
+};
+
+/* The connection failed with @err: every request not being read fails. Under io_lock. */
+static void tcp_lost(struct eiaDevice *dev, int err)
 {
-	struct submit_msg m;
+	struct tcp_pending *p;
+
+	if (!dev->lost) {
+		dev->lost = -err;
+		/* Wakes a reader blocked on the socket; sends fail from now on. */
+		shutdown(dev->sock, SHUT_RDWR);
+	}
+	for (p = dev->pending; p; p = p->next)
+		if (!p->done && p != dev->rx_target) {
+			p->done = true;
+			p->ret = err;
+		}
+	pthread_cond_broadcast(&dev->rx_turn);
+}
+
+/*
+ * Read the next SUBMIT response into the request it answers. Called with
+ * io_lock held and dev->reading set; drops io_lock while it reads. Returns
+ * 0 or a negative errno of the connection.
+ */
+static int tcp_read_response(struct eiaDevice *dev)
+{
+	struct tcp_pending *p;
 	struct eia_msg_hdr h;
 	int ret;
 
-	ret = build_submit(dev, cb, &m);
+	pthread_mutex_unlock(&dev->io_lock);
+	ret = recv_resp_hdr(dev, EIA_MSG_SUBMIT, &h);
+	pthread_mutex_lock(&dev->io_lock);
 	if (ret)
-		goto out;
-	if (m.payload > dev->max_payload) {
-		/* Not sent: the stream never builds one, but stay in step. */
-		cb->ret = -EMSGSIZE;
-		goto out;
-	}
-	dev->tag++;
-	eia_wire_hdr_pack(&m.hdr, EIA_MSG_SUBMIT, 0, 0, dev->tag, (uint32_t)m.payload);
-	ret = send_iov(dev->sock, m.iov, m.niov);
-	if (!ret)
-		ret = recv_resp_hdr(dev, EIA_MSG_SUBMIT, &h);
-	if (ret)
-		goto out;
+		return ret;
+	for (p = dev->pending; p && p->tag != h.tag; p = p->next)
+		;
+	if (!p || p->done)
+		return -EPROTO;		/* an answer to nothing in flight */
+	dev->rx_target = p;
+	pthread_mutex_unlock(&dev->io_lock);
 	if (h.status) {
 		/* The buffer was refused as a whole. */
-		ret = recv_errmsg(dev, &h, cb->msg, sizeof(cb->msg));
-		cb->ret = -(int)h.status;
-		goto out;
+		ret = recv_errmsg(dev, &h, p->cb->msg, sizeof(p->cb->msg));
+		p->cb->ret = -(int)h.status;
+	} else {
+		ret = recv_submit(dev, p->cb, p->m, h.payload_len);
 	}
-	ret = recv_submit(dev, cb, &m, h.payload_len);
-out:
-	free(m.iov);
-	free(m.d2h);
+	pthread_mutex_lock(&dev->io_lock);
+	dev->rx_target = NULL;
+	p->done = true;
+	p->ret = ret;
 	return ret;
+}
+
+/*
+ * Send @p's request, then wait for its response, reading the socket while
+ * no other waiter does. Under io_lock, which it drops to send and read.
+ */
+static void tcp_send_and_wait(struct eiaDevice *dev, struct tcp_pending *p,
+			      struct submit_msg *m)
+{
+	int ret;
+
+	pthread_mutex_unlock(&dev->io_lock);
+	pthread_mutex_lock(&dev->send_lock);
+	ret = send_iov(dev->sock, m->iov, m->niov);
+	pthread_mutex_unlock(&dev->send_lock);
+	pthread_mutex_lock(&dev->io_lock);
+	if (ret)
+		tcp_lost(dev, ret);
+	while (!p->done) {
+		if (dev->reading) {
+			pthread_cond_wait(&dev->rx_turn, &dev->io_lock);
+			continue;
+		}
+		dev->reading = true;
+		ret = tcp_read_response(dev);
+		dev->reading = false;
+		if (ret)
+			tcp_lost(dev, ret);
+		pthread_cond_broadcast(&dev->rx_turn);
+	}
 }
 
 void eia_tcp_submit_sync(struct eiaDevice *dev, struct eia_cmdbuf *cb)
 {
-	int ret;
+	struct tcp_pending p = { .cb = cb }, **pp;
+	struct submit_msg m;
 
 	cb->ret = 0;
 	cb->failed = EIA_SUBMIT_NONE_FAILED;
+	if (build_submit(dev, cb, &m)) {
+		cb->ret = -ENOMEM;
+		goto out;
+	}
+	if (m.payload > dev->max_payload) {
+		/* Never sent: the stream does not build one. */
+		cb->ret = -EMSGSIZE;
+		goto out;
+	}
 	pthread_mutex_lock(&dev->io_lock);
 	if (dev->lost) {
 		cb->ret = -dev->lost;
 		snprintf(cb->msg, sizeof(cb->msg), "the connection to gpud failed earlier");
 		pthread_mutex_unlock(&dev->io_lock);
-		return;
+		goto out;
 	}
-	ret = tcp_submit(dev, cb);
-	if (ret == -ENOMEM) {
-		cb->ret = ret;
-	} else if (ret) {
-		dev->lost = -ret;
-		cb->ret = ret;
+	p.tag = ++dev->tag;
+	p.m = &m;
+	p.next = dev->pending;
+	dev->pending = &p;
+	eia_wire_hdr_pack(&m.hdr, EIA_MSG_SUBMIT, 0, 0, p.tag, (uint32_t)m.payload);
+	tcp_send_and_wait(dev, &p, &m);
+	for (pp = &dev->pending; *pp != &p; pp = &(*pp)->next)
+		;
+	*pp = p.next;
+	pthread_mutex_unlock(&dev->io_lock);
+	if (p.ret) {
+		cb->ret = p.ret;
 		cb->failed = EIA_SUBMIT_NONE_FAILED;
 		snprintf(cb->msg, sizeof(cb->msg), "the connection to gpud failed: %s",
-			 ret == -EPROTO ? "malformed answer" : strerror(-ret));
+			 p.ret == -EPROTO ? "malformed answer" : strerror(-p.ret));
 	}
-	pthread_mutex_unlock(&dev->io_lock);
+out:
+	free(m.iov);
+	free(m.d2h);
 }

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -695,57 +696,101 @@ TEST_F(gpud, stream_order_and_events)
 	ASSERT_EQ(EIA_SUCCESS, eiaEventDestroy(NULL));
 }
 
-/*
- * Streams of one device run side by side on gpud (each on a queue of the
- * context): a quick stream finishes while a long one still runs. On a
- * tcp:// device every buffer runs when it is flushed, so the long stream is
- * done by then.
- */
-TEST_F(gpud, streams_run_side_by_side)
+/* A stream synchronised on a thread of its own; @order: when it returned. */
+struct syncer {
+	eiaStream_t s;
+	eiaError_t err;
+	atomic_int *clock;
+	int order;
+};
+
+static void *syncer_main(void *arg)
 {
-	enum { N = 192, REPS = 48 };
-	const size_t mat = (size_t)N * N * sizeof(float);
-	const int64_t dims[] = { N, N };
-	unsigned char pattern[256], back[256];
+	struct syncer *y = arg;
+
+	y->err = eiaStreamSynchronize(y->s);
+	if (y->clock)
+		y->order = atomic_fetch_add(y->clock, 1);
+	return NULL;
+}
+
+/* Queue @reps MatMuls of ones (N x N, in @m) on @s, then C's first floats into @y. */
+#define SIDE_N	192
+/* MatMuls that fit one command buffer (EIA_CB_MAX_BYTES), with room to spare. */
+#define SIDE_REPS_MAX	3000
+static void queue_matmuls(eiaStream_t s, eiaDeviceptr m, int reps, float *y, size_t ny)
+{
+	const size_t mat = (size_t)SIDE_N * SIDE_N * sizeof(float);
+	const int64_t dims[] = { SIDE_N, SIDE_N };
 	eiaTensor in[2], out[1];
-	eiaDeviceptr m, small;
-	eiaStream_t slow, quick;
-	float *ones, y[16];
-	size_t i;
 	int k;
 
-	ones = malloc(mat);
-	ASSERT_NE(NULL, ones);
-	for (i = 0; i < (size_t)N * N; i++)
-		ones[i] = 1.0f;
-	fill_pattern(pattern, sizeof(pattern), 9);
-	ASSERT_EQ(EIA_SUCCESS, eiaMemAlloc(self->dev, &m, 3 * mat));
-	ASSERT_EQ(EIA_SUCCESS, eiaMemAlloc(self->dev, &small, sizeof(pattern)));
-	ASSERT_EQ(EIA_SUCCESS, eiaStreamCreate(&slow, self->dev, EIA_STREAM_DEFAULT));
-	ASSERT_EQ(EIA_SUCCESS, eiaStreamCreate(&quick, self->dev, EIA_STREAM_DEFAULT));
 	in[0] = tensor(m, 0, 2, dims);
 	in[1] = tensor(m, mat, 2, dims);
 	out[0] = tensor(m, 2 * mat, 2, dims);
-	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyHtoDAsync(slow, m, 0, ones, mat));
-	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyHtoDAsync(slow, m, mat, ones, mat));
-	for (k = 0; k < REPS; k++)
-		ASSERT_EQ(EIA_SUCCESS, eiaLaunchOp(slow, EIA_OP_MATMUL, in, 2, out, 1, NULL, 0));
-	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyDtoHAsync(slow, y, m, 2 * mat, sizeof(y)));
-	ASSERT_EQ(EIA_SUCCESS, eiaStreamFlush(slow));
+	for (k = 0; k < reps; k++)
+		eiaLaunchOp(s, EIA_OP_MATMUL, in, 2, out, 1, NULL, 0);
+	eiaMemcpyDtoHAsync(s, y, m, 2 * mat, ny * sizeof(float));
+}
 
-	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyHtoDAsync(quick, small, 0, pattern, sizeof(pattern)));
-	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyDtoHAsync(quick, back, small, 0, sizeof(back)));
-	ASSERT_EQ(EIA_SUCCESS, eiaStreamSynchronize(quick));
-	ASSERT_EQ(0, memcmp(pattern, back, sizeof(back)));
-	ASSERT_EQ(self->kernel ? EIA_ERROR_NOT_READY : EIA_SUCCESS, eiaStreamQuery(slow));
+/*
+ * Streams of one device run side by side on gpud (each on a queue of the
+ * context), on eia.ko and on tcp:// alike (where the buffers of threads
+ * are in flight at once on the connection): a short stream, started while
+ * a long one runs, finishes first. Were they run one after the other, the
+ * short one, an eighth of the long one's work, would finish well after.
+ */
+TEST_F(gpud, streams_run_side_by_side)
+{
+	const size_t mat = (size_t)SIDE_N * SIDE_N * sizeof(float);
+	struct syncer slow = { 0 }, quick = { 0 };
+	atomic_int clock = 0;
+	eiaDeviceptr m[2];
+	float *ones, out[2][16];
+	long long ms = 0;
+	pthread_t thread;
+	int reps = 4, i, k;
 
-	ASSERT_EQ(EIA_SUCCESS, eiaStreamSynchronize(slow));
-	for (i = 0; i < 16; i++)
-		ASSERT_EQ((float)N, y[i]);
-	ASSERT_EQ(EIA_SUCCESS, eiaStreamDestroy(quick));
-	ASSERT_EQ(EIA_SUCCESS, eiaStreamDestroy(slow));
-	ASSERT_EQ(EIA_SUCCESS, eiaMemFree(self->dev, small));
-	ASSERT_EQ(EIA_SUCCESS, eiaMemFree(self->dev, m));
+	ones = malloc(mat);
+	ASSERT_NE(NULL, ones);
+	for (k = 0; k < SIDE_N * SIDE_N; k++)
+		ones[k] = 1.0f;
+	slow.clock = &clock;
+	quick.clock = &clock;
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamCreate(&slow.s, self->dev, EIA_STREAM_DEFAULT));
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamCreate(&quick.s, self->dev, EIA_STREAM_DEFAULT));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(EIA_SUCCESS, eiaMemAlloc(self->dev, &m[i], 3 * mat));
+		ASSERT_EQ(EIA_SUCCESS, eiaMemcpyHtoD(self->dev, m[i], 0, ones, mat));
+		ASSERT_EQ(EIA_SUCCESS, eiaMemcpyHtoD(self->dev, m[i], mat, ones, mat));
+	}
+	/* As many MatMuls as take about 800 ms here, in one command buffer. */
+	while (ms < 800 && reps < SIDE_REPS_MAX) {
+		reps = ms < 1 ? reps * 8 : (int)(reps * 1000LL / ms) + 1;
+		reps = reps < SIDE_REPS_MAX ? reps : SIDE_REPS_MAX;
+		ms = now_ms();
+		queue_matmuls(slow.s, m[0], reps, out[0], 16);
+		ASSERT_EQ(EIA_SUCCESS, eiaStreamSynchronize(slow.s));
+		ms = now_ms() - ms;
+	}
+	TH_LOG("%d MatMuls of %d x %d take %lld ms", reps, SIDE_N, SIDE_N, ms);
+
+	queue_matmuls(slow.s, m[0], reps, out[0], 16);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, syncer_main, &slow));
+	usleep((useconds_t)(ms * 1000 / 4));	/* the long buffer is on its way */
+	queue_matmuls(quick.s, m[1], reps / 8, out[1], 16);
+	syncer_main(&quick);
+	pthread_join(thread, NULL);
+	ASSERT_EQ(EIA_SUCCESS, quick.err);
+	ASSERT_EQ(EIA_SUCCESS, slow.err);
+	EXPECT_LT(quick.order, slow.order);
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < 16; k++)
+			ASSERT_EQ((float)SIDE_N, out[i][k]);
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamDestroy(quick.s));
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamDestroy(slow.s));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(EIA_SUCCESS, eiaMemFree(self->dev, m[i]));
 	free(ones);
 }
 
@@ -1087,6 +1132,42 @@ TEST_F(gpud, gpud_gone_is_connection_lost)
 	ASSERT_EQ(EIA_ERROR_CONNECTION_LOST, eiaMemAlloc(self->dev, &m, 64));
 	ASSERT_EQ(EIA_SUCCESS, eiaDeviceGetProperties(&p, self->dev));
 	ASSERT_EQ(0, p.healthy);
+}
+
+/*
+ * gpud goes away with the buffers of two threads in flight on one tcp://
+ * connection: both threads get their failure, neither hangs, and the
+ * device stays lost.
+ */
+TEST_F(gpud, gpud_gone_with_buffers_in_flight)
+{
+	const size_t mat = (size_t)SIDE_N * SIDE_N * sizeof(float);
+	struct syncer y[2] = { { 0 }, { 0 } };
+	pthread_t thread[2];
+	eiaDeviceptr m[2];
+	eiaDeviceProp p;
+	float out[2][16];
+	int i;
+
+	NEEDS_OWN_GPUD();
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(EIA_SUCCESS, eiaMemAlloc(self->dev, &m[i], 3 * mat));
+		ASSERT_EQ(EIA_SUCCESS, eiaStreamCreate(&y[i].s, self->dev, EIA_STREAM_DEFAULT));
+		queue_matmuls(y[i].s, m[i], SIDE_REPS_MAX, out[i], 16);
+	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&thread[i], NULL, syncer_main, &y[i]));
+	usleep(50 * 1000);
+	gpud_stop(&self->g);
+	for (i = 0; i < 2; i++) {
+		pthread_join(thread[i], NULL);
+		EXPECT_EQ(EIA_ERROR_CONNECTION_LOST, y[i].err);
+	}
+	ASSERT_EQ(EIA_ERROR_CONNECTION_LOST, eiaMemFree(self->dev, m[0]));
+	ASSERT_EQ(EIA_SUCCESS, eiaDeviceGetProperties(&p, self->dev));
+	ASSERT_EQ(0, p.healthy);
+	for (i = 0; i < 2; i++)
+		eiaStreamDestroy(y[i].s);
 }
 
 TEST_HARNESS_MAIN

@@ -57,7 +57,8 @@ struct eia_pool_worker {
 #define POOL_NO_SPIN_NS 10000000
 
 /*
- * Lock order: run_lock (held by the submitter for a whole job), then lock.
+ * The submitter whose turn it is (take_turn()) owns the job fields for the
+ * whole job; turn_lock is held only to take or end a turn, never with lock.
  * Job fields are written before the generation bump (a release) and read by
  * workers after they see it (an acquire); the task counter and error are
  * atomics. A thread going to sleep counts itself in sleepers or sets
@@ -66,7 +67,13 @@ struct eia_pool_worker {
  * none is sent to a thread that is only polling.
  */
 struct eia_pool {
-	pthread_mutex_t run_lock;
+	/*
+	 * Submitters take turns in arrival order (a ticket each): a mutex
+	 * would let one that submits job after job starve the others.
+	 */
+	pthread_mutex_t turn_lock;
+	pthread_cond_t turn;		/* now_serving moved on */
+	uint64_t next_ticket, now_serving;
 	pthread_mutex_t lock;
 	pthread_cond_t start;		/* generation changed or stop */
 	pthread_cond_t done;		/* busy dropped to 0 */
@@ -235,7 +242,8 @@ int eia_pool_create(unsigned int nthreads, struct eia_pool **out)
 		return -ENOMEM;
 	}
 	pool->nthreads = nthreads;
-	pthread_mutex_init(&pool->run_lock, NULL);
+	pthread_mutex_init(&pool->turn_lock, NULL);
+	pthread_cond_init(&pool->turn, NULL);
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->start, NULL);
 	pthread_cond_init(&pool->done, NULL);
@@ -257,7 +265,8 @@ void eia_pool_destroy(struct eia_pool *pool)
 	pthread_cond_destroy(&pool->done);
 	pthread_cond_destroy(&pool->start);
 	pthread_mutex_destroy(&pool->lock);
-	pthread_mutex_destroy(&pool->run_lock);
+	pthread_cond_destroy(&pool->turn);
+	pthread_mutex_destroy(&pool->turn_lock);
 	for (unsigned int i = 0; i < pool->nthreads; i++)
 		free(pool->workers[i].scratch);
 	free(pool->workers);
@@ -282,13 +291,33 @@ void *pool_scratch(struct eia_pool *pool, unsigned int worker, size_t size)
 	return w->scratch;
 }
 
+/* Wait until it is the caller's turn to run a job. */
+static void take_turn(struct eia_pool *pool)
+{
+	uint64_t ticket;
+
+	pthread_mutex_lock(&pool->turn_lock);
+	ticket = pool->next_ticket++;
+	while (ticket != pool->now_serving)
+		pthread_cond_wait(&pool->turn, &pool->turn_lock);
+	pthread_mutex_unlock(&pool->turn_lock);
+}
+
+static void end_turn(struct eia_pool *pool)
+{
+	pthread_mutex_lock(&pool->turn_lock);
+	pool->now_serving++;
+	pthread_cond_broadcast(&pool->turn);
+	pthread_mutex_unlock(&pool->turn_lock);
+}
+
 int eia_pool_run(struct eia_pool *pool, size_t ntasks, eia_pool_fn fn, void *ctx)
 {
 	int ret;
 
 	if (!ntasks)
 		return 0;
-	pthread_mutex_lock(&pool->run_lock);
+	take_turn(pool);
 	pool->fn = fn;
 	pool->ctx = ctx;
 	pool->ntasks = ntasks;
@@ -309,7 +338,7 @@ int eia_pool_run(struct eia_pool *pool, size_t ntasks, eia_pool_fn fn, void *ctx
 		pthread_mutex_unlock(&pool->lock);
 	}
 	ret = atomic_load(&pool->err);
-	pthread_mutex_unlock(&pool->run_lock);
+	end_turn(pool);
 	return ret;
 }
 

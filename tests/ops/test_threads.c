@@ -9,10 +9,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -137,6 +139,85 @@ TEST(concurrent_submitters_are_serialised)
 	}
 	ASSERT_EQ(3 * 200 * 50, atomic_load(&sum));
 	eia_pool_destroy(pool);
+}
+
+/* The order jobs ran in: each job appends its submitter's mark. */
+struct turns {
+	char log[4096];
+	atomic_int len;
+	atomic_bool stop;
+	struct eia_pool *pool;
+};
+
+struct mark {
+	struct turns *t;
+	char who;
+};
+
+/* A job of some length (about 100 us), which ends by leaving its mark. */
+static int append_mark(void *arg, size_t task, unsigned int worker)
+{
+	const struct mark *m = arg;
+	struct timespec a, b;
+	int at;
+
+	(void)worker;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 100000);
+	if (task)
+		return 0;
+	at = atomic_fetch_add(&m->t->len, 1);
+	if (at < (int)sizeof(m->t->log))
+		m->t->log[at] = m->who;
+	return 0;
+}
+
+static void *hog(void *arg)
+{
+	struct turns *t = arg;
+	struct mark m = { .t = t, .who = 'A' };
+
+	while (!atomic_load(&t->stop))
+		eia_pool_run(t->pool, 2, append_mark, &m);
+	return NULL;
+}
+
+/*
+ * Submitters take turns in arrival order: one that submits job after job
+ * makes another wait for at most one of its jobs per job.
+ */
+TEST(submitters_take_turns)
+{
+	enum { N = 50 };
+	struct turns *t = calloc(1, sizeof(*t));
+	struct mark m = { .t = t, .who = 'B' };
+	int first = -1, last = -1, between = 0, i;
+	pthread_t th;
+
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(0, eia_pool_create(2, &t->pool));
+	ASSERT_EQ(0, pthread_create(&th, NULL, hog, t));
+	while (atomic_load(&t->len) < 20)
+		sched_yield();
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, eia_pool_run(t->pool, 2, append_mark, &m));
+	atomic_store(&t->stop, true);
+	pthread_join(th, NULL);
+	ASSERT_GT((int)sizeof(t->log), atomic_load(&t->len));
+	for (i = 0; i < atomic_load(&t->len); i++)
+		if (t->log[i] == 'B') {
+			if (first < 0)
+				first = i;
+			last = i;
+		}
+	for (i = first; i <= last; i++)
+		between += t->log[i] == 'A';
+	TH_LOG("%d jobs of the other submitter ran during %d of ours", between, N);
+	ASSERT_LE(between, N);
+	eia_pool_destroy(t->pool);
+	free(t);
 }
 
 /* Thread ids of this process and their CPU time so far, in ns. */

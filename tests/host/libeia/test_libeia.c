@@ -702,6 +702,7 @@ struct syncer {
 	eiaError_t err;
 	atomic_int *clock;
 	int order;
+	long long ms;		/* when it returned */
 };
 
 static void *syncer_main(void *arg)
@@ -709,6 +710,7 @@ static void *syncer_main(void *arg)
 	struct syncer *y = arg;
 
 	y->err = eiaStreamSynchronize(y->s);
+	y->ms = now_ms();
 	if (y->clock)
 		y->order = atomic_fetch_add(y->clock, 1);
 	return NULL;
@@ -738,7 +740,7 @@ static void queue_matmuls(eiaStream_t s, eiaDeviceptr m, int reps, float *y, siz
  * context), on eia.ko and on tcp:// alike (where the buffers of threads
  * are in flight at once on the connection): a short stream, started while
  * a long one runs, finishes first. Were they run one after the other, the
- * short one, an eighth of the long one's work, would finish well after.
+ * short one, a thirty-second of the long one's work, would finish after.
  */
 TEST_F(gpud, streams_run_side_by_side)
 {
@@ -747,7 +749,7 @@ TEST_F(gpud, streams_run_side_by_side)
 	atomic_int clock = 0;
 	eiaDeviceptr m[2];
 	float *ones, out[2][16];
-	long long ms = 0;
+	long long ms = 0, ms0, quick_ms;
 	pthread_t thread;
 	int reps = 4, i, k;
 
@@ -776,11 +778,15 @@ TEST_F(gpud, streams_run_side_by_side)
 	TH_LOG("%d MatMuls of %d x %d take %lld ms", reps, SIDE_N, SIDE_N, ms);
 
 	queue_matmuls(slow.s, m[0], reps, out[0], 16);
+	ms0 = now_ms();
 	ASSERT_EQ(0, pthread_create(&thread, NULL, syncer_main, &slow));
 	usleep((useconds_t)(ms * 1000 / 4));	/* the long buffer is on its way */
-	queue_matmuls(quick.s, m[1], reps / 8, out[1], 16);
+	queue_matmuls(quick.s, m[1], reps / 32, out[1], 16);
+	quick_ms = now_ms();
 	syncer_main(&quick);
 	pthread_join(thread, NULL);
+	TH_LOG("quick: sent at %lld ms, done at %lld ms; slow done at %lld ms",
+	       quick_ms - ms0, quick.ms - ms0, slow.ms - ms0);
 	ASSERT_EQ(EIA_SUCCESS, quick.err);
 	ASSERT_EQ(EIA_SUCCESS, slow.err);
 	EXPECT_LT(quick.order, slow.order);

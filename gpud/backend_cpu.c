@@ -12,6 +12,7 @@
  * zeroed and commits only when touched, so a large MEM_ALLOC costs no time.
  */
 #include "backend.h"
+#include "devmem_race.h"
 
 /* Device memory is host memory of gpud's, this aligned. */
 #define GPUD_CPU_MEM_ALIGN	64
@@ -143,9 +144,11 @@ static void cpu_copy(struct eia_pool *pool, void *dst, const void *src, uint64_t
 {
 	struct bulk b = { .dst = dst, .src = src, .bytes = bytes };
 
-	if (bytes <= GPUD_CPU_INLINE_BYTES)
+	if (bytes <= GPUD_CPU_INLINE_BYTES) {
+		gpud_devmem_begin();
 		memmove(dst, src, (size_t)bytes);
-	else if (overlap(b.dst, b.src, bytes))
+		gpud_devmem_end();
+	} else if (overlap(b.dst, b.src, bytes))
 		eia_pool_run(pool, 1, move_task, &b);
 	else
 		eia_pool_run(pool, (size_t)((bytes + CPU_CHUNK_BYTES - 1) / CPU_CHUNK_BYTES),
@@ -158,9 +161,11 @@ static int cpu_fill(struct gpud_engine *eng, struct gpud_queue *q, void *dst,
 	struct eia_pool *pool = eng->pool;
 	struct bulk b = { .dst = dst, .value = value, .bytes = bytes };
 
-	if (bytes <= GPUD_CPU_INLINE_BYTES)
+	if (bytes <= GPUD_CPU_INLINE_BYTES) {
+		gpud_devmem_begin();
 		memset(dst, value, (size_t)bytes);
-	else
+		gpud_devmem_end();
+	} else
 		eia_pool_run(pool, (size_t)((bytes + CPU_CHUNK_BYTES - 1) / CPU_CHUNK_BYTES),
 			     bulk_task, &b);
 	(void)q;

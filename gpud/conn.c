@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "devmem_race.h"
 #include "exec.h"
 #include "log.h"
 #include "tenant.h"
@@ -82,8 +83,12 @@ static int writev_full(int fd, struct iovec *iov, unsigned int n)
 			.msg_iov = iov,
 			.msg_iovlen = n < IOV_MAX ? n : IOV_MAX,
 		};
-		ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+		ssize_t sent;
 
+		/* A response's D2H data may be sent straight from device memory. */
+		gpud_devmem_begin();
+		sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+		gpud_devmem_end();
 		if (sent < 0) {
 			if (errno == EINTR)
 				continue;

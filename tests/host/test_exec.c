@@ -2276,15 +2276,81 @@ static void fuzz_base(struct cb *b, const uint64_t *h)
 	cb_free(b, 0);
 }
 
-TEST_F_TIMEOUT(exec, command_buffer_fuzz, 120)
+/* Copies, fills and operators on @h[0..1], nothing allocated or freed: no barrier. */
+static void fuzz_base_no_barrier(struct cb *b, const uint64_t *h)
+{
+	struct eia_cb_tensor t[3];
+	unsigned char d[40];
+
+	memset(d, 0x5a, sizeof(d));
+	cb_reset(b);
+	cb_h2d(b, h[0], 1024, d, sizeof(d));
+	cb_d2d(b, h[1], 2048, h[0], 1024, 64);
+	t[0] = tensor(h[1], 2048, EIA_DTYPE_F32, 1, (int64_t[]){ 16 });
+	t[1] = tensor(h[0], 1024, EIA_DTYPE_F32, 1, (int64_t[]){ 16 });
+	t[2] = tensor(h[1], 3072, EIA_DTYPE_F32, 1, (int64_t[]){ 16 });
+	cb_launch(b, EIA_OP_MUL, t, 2, 1, NULL, 0);
+	cb_memset(b, h[0], 3072, 32, 1);
+	cb_d2h(b, h[1], 3072, 64);
+}
+
+/* Flip 1 to 4 bytes of @b to small values or any byte; sometimes cut it short. */
+static void fuzz_mutate(struct cb *b, uint64_t *seed)
+{
+	unsigned int k, nflip = 1 + (unsigned int)(rnd(seed) % 4);
+
+	for (k = 0; k < nflip; k++) {
+		size_t at = (size_t)(rnd(seed) % b->len);
+
+		/* Small values or any byte: sizes, counts, offsets, handles. */
+		b->buf[at] = rnd(seed) % 2 ? (unsigned char)(rnd(seed) % 5) :
+					     (unsigned char)rnd(seed);
+	}
+	if (rnd(seed) % 16 == 0)
+		b->len -= (size_t)(rnd(seed) % b->len);
+}
+
+/*
+ * A fuzzed buffer's answer: a whole-buffer refusal (EINVAL, EMSGSIZE) or
+ * results consistent with @ncmds commands run up to the first failure.
+ * Counts the header statuses in @statuses (0, EINVAL, EMSGSIZE).
+ */
+static void check_fuzz_answer(struct __test_metadata *_metadata, const struct sresp *r,
+			      uint32_t ncmds, unsigned int *statuses)
 {
 	static const int header_ok[] = { 0, EINVAL, EMSGSIZE };
+	bool ok = false;
+	unsigned int k;
+
+	for (k = 0; k < 3; k++)
+		if ((int)r->status == header_ok[k]) {
+			statuses[k]++;
+			ok = true;
+		}
+	if (!ok)
+		TH_LOG("status %u: %s", r->status, r->err);
+	EXPECT_TRUE(ok);
+	if (r->status)
+		return;
+	EXPECT_EQ(ncmds, r->ncmds);
+	for (k = 0; k < r->ncmds; k++) {
+		int want = r->failed == NONE || k < r->failed ? 0 :
+			   k > r->failed ? -ECANCELED : r->res[k].status;
+
+		EXPECT_EQ(want, r->res[k].status);
+		if (k == r->failed)
+			EXPECT_LT(r->res[k].status, 0);
+	}
+	EXPECT_LE(r->memory_used, 16 * MIB);
+}
+
+TEST_F_TIMEOUT(exec, command_buffer_fuzz, 120)
+{
 	uint64_t seed = 0x243f6a8885a308d3ull, ctx, h[2], t;
-	unsigned int statuses[3] = { 0 }, i, k, nflip;
+	unsigned int statuses[3] = { 0 }, i;
 	struct sresp r;
 	struct msg m;
 	struct cb b;
-	bool ok;
 	int fd;
 
 	fd = attach(self->g.port, "small");
@@ -2295,42 +2361,13 @@ TEST_F_TIMEOUT(exec, command_buffer_fuzz, 120)
 	cb_init(&b);
 	for (i = 0; i < 600; i++) {
 		fuzz_base(&b, h);
-		nflip = 1 + (unsigned int)(rnd(&seed) % 4);
-		for (k = 0; k < nflip; k++) {
-			size_t at = (size_t)(rnd(&seed) % b.len);
-
-			/* Small values or any byte: sizes, counts, offsets, handles. */
-			b.buf[at] = rnd(&seed) % 2 ? (unsigned char)(rnd(&seed) % 5) :
-						     (unsigned char)rnd(&seed);
-		}
-		if (rnd(&seed) % 16 == 0)
-			b.len -= (size_t)(rnd(&seed) % b.len);
+		fuzz_mutate(&b, &seed);
 		t = tag();
 		ASSERT_EQ(0, send_submit_raw(fd, ctx, b.ncmds, (uint16_t)(rnd(&seed) % EIA_CB_QUEUES), 0,
 					     b.buf, b.len, t));
 		ASSERT_EQ(0, recv_for(fd, EIA_MSG_SUBMIT, t, &m));
 		ASSERT_EQ(0, sresp_decode(&m, &r));
-		ok = false;
-		for (k = 0; k < 3; k++)
-			if ((int)r.status == header_ok[k]) {
-				statuses[k]++;
-				ok = true;
-			}
-		if (!ok)
-			TH_LOG("status %u: %s", r.status, r.err);
-		EXPECT_TRUE(ok);
-		if (!r.status) {
-			EXPECT_EQ(b.ncmds, r.ncmds);
-			for (k = 0; k < r.ncmds; k++) {
-				int want = r.failed == NONE || k < r.failed ? 0 :
-					   k > r.failed ? -ECANCELED : r.res[k].status;
-
-				EXPECT_EQ(want, r.res[k].status);
-				if (k == r.failed)
-					EXPECT_LT(r.res[k].status, 0);
-			}
-			EXPECT_LE(r.memory_used, 16 * MIB);
-		}
+		check_fuzz_answer(_metadata, &r, b.ncmds, statuses);
 		sresp_release(&r);
 		/* Keep within the quota: start over now and then. */
 		if (i % 50 == 49) {
@@ -2351,6 +2388,75 @@ TEST_F_TIMEOUT(exec, command_buffer_fuzz, 120)
 	EXPECT_EQ(-ENOENT, r.res[9].status);
 	EXPECT_EQ(11, r.res[7].value);
 	sresp_release(&r);
+	close(fd);
+	cb_release(&b);
+}
+
+/*
+ * The fuzz again, pipelined: bursts of buffers on random queues, barriers
+ * (allocating and freeing) among buffers that run side by side, all sent
+ * before any answer is read. Every buffer gets one answer, consistent with
+ * it, and gpud's sanitizers stay quiet.
+ */
+TEST_F_TIMEOUT(exec, command_buffer_fuzz_pipelined, 120)
+{
+	enum { BURST = 24, BURSTS = 25 };
+	uint64_t seed = 0x13198a2e03707344ull, ctx, h[2], first;
+	unsigned int statuses[3] = { 0 }, i, j;
+	uint32_t ncmds[BURST];
+	bool seen[BURST];
+	struct sresp r;
+	struct msg m;
+	struct cb b;
+	int fd;
+
+	fd = attach(self->g.port, "small");
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, ctx_create(fd, tag(), &ctx));
+	h[0] = alloc(_metadata, fd, ctx, 4096);
+	h[1] = alloc(_metadata, fd, ctx, 4096);
+	cb_init(&b);
+	for (i = 0; i < BURSTS; i++) {
+		first = last_tag + 1;
+		for (j = 0; j < BURST; j++) {
+			if (rnd(&seed) % 3)
+				fuzz_base_no_barrier(&b, h);
+			else
+				fuzz_base(&b, h);
+			if (rnd(&seed) % 2)
+				fuzz_mutate(&b, &seed);
+			ncmds[j] = b.ncmds;
+			seen[j] = false;
+			ASSERT_EQ(0, send_submit_raw(fd, ctx, b.ncmds,
+						     (uint16_t)(rnd(&seed) % EIA_CB_QUEUES), 0,
+						     b.buf, b.len, tag()));
+		}
+		for (j = 0; j < BURST; j++) {
+			uint64_t k;
+
+			ASSERT_EQ(0, recv_msg(fd, &m));
+			ASSERT_EQ(EIA_MSG_SUBMIT, m.hdr.opcode);
+			ASSERT_EQ(0, sresp_decode(&m, &r));
+			k = r.tag - first;
+			ASSERT_LT(k, BURST);
+			EXPECT_FALSE(seen[k]);
+			seen[k] = true;
+			check_fuzz_answer(_metadata, &r, ncmds[k], statuses);
+			sresp_release(&r);
+		}
+		/* Keep within the quota: start over now and then. */
+		if (i % 5 == 4) {
+			uint64_t used;
+
+			ASSERT_EQ(0, ctx_destroy(fd, ctx, tag(), &used));
+			EXPECT_EQ(0, used);
+			ASSERT_EQ(0, ctx_create(fd, tag(), &ctx));
+			h[0] = alloc(_metadata, fd, ctx, 4096);
+			h[1] = alloc(_metadata, fd, ctx, 4096);
+		}
+	}
+	EXPECT_GT(statuses[0], 0);
+	EXPECT_GT(statuses[1], 0);
 	close(fd);
 	cb_release(&b);
 }

@@ -2344,6 +2344,25 @@ static void check_fuzz_answer(struct __test_metadata *_metadata, const struct sr
 	EXPECT_LE(r->memory_used, 16 * MIB);
 }
 
+/* A new context in *@ctx with two 4 KiB allocations, @h[0..1]. */
+static void fuzz_ctx(struct __test_metadata *_metadata, int fd, uint64_t *ctx, uint64_t *h)
+{
+	ASSERT_EQ(0, ctx_create(fd, tag(), ctx));
+	h[0] = alloc(_metadata, fd, *ctx, 4096);
+	h[1] = alloc(_metadata, fd, *ctx, 4096);
+}
+
+/* Destroy *@ctx (all its memory must go with it), then fuzz_ctx() again. */
+static void fuzz_start_over(struct __test_metadata *_metadata, int fd, uint64_t *ctx,
+			    uint64_t *h)
+{
+	uint64_t used;
+
+	ASSERT_EQ(0, ctx_destroy(fd, *ctx, tag(), &used));
+	EXPECT_EQ(0, used);
+	fuzz_ctx(_metadata, fd, ctx, h);
+}
+
 TEST_F_TIMEOUT(exec, command_buffer_fuzz, 120)
 {
 	uint64_t seed = 0x243f6a8885a308d3ull, ctx, h[2], t;
@@ -2355,9 +2374,7 @@ TEST_F_TIMEOUT(exec, command_buffer_fuzz, 120)
 
 	fd = attach(self->g.port, "small");
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, ctx_create(fd, tag(), &ctx));
-	h[0] = alloc(_metadata, fd, ctx, 4096);
-	h[1] = alloc(_metadata, fd, ctx, 4096);
+	fuzz_ctx(_metadata, fd, &ctx, h);
 	cb_init(&b);
 	for (i = 0; i < 600; i++) {
 		fuzz_base(&b, h);
@@ -2370,15 +2387,8 @@ TEST_F_TIMEOUT(exec, command_buffer_fuzz, 120)
 		check_fuzz_answer(_metadata, &r, b.ncmds, statuses);
 		sresp_release(&r);
 		/* Keep within the quota: start over now and then. */
-		if (i % 50 == 49) {
-			uint64_t used;
-
-			ASSERT_EQ(0, ctx_destroy(fd, ctx, tag(), &used));
-			EXPECT_EQ(0, used);
-			ASSERT_EQ(0, ctx_create(fd, tag(), &ctx));
-			h[0] = alloc(_metadata, fd, ctx, 4096);
-			h[1] = alloc(_metadata, fd, ctx, 4096);
-		}
+		if (i % 50 == 49)
+			fuzz_start_over(_metadata, fd, &ctx, h);
 	}
 	/* Both kinds of answer happened; the buffer as built still runs. */
 	EXPECT_GT(statuses[0], 0);
@@ -2412,9 +2422,7 @@ TEST_F_TIMEOUT(exec, command_buffer_fuzz_pipelined, 120)
 
 	fd = attach(self->g.port, "small");
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, ctx_create(fd, tag(), &ctx));
-	h[0] = alloc(_metadata, fd, ctx, 4096);
-	h[1] = alloc(_metadata, fd, ctx, 4096);
+	fuzz_ctx(_metadata, fd, &ctx, h);
 	cb_init(&b);
 	for (i = 0; i < BURSTS; i++) {
 		first = last_tag + 1;
@@ -2445,15 +2453,8 @@ TEST_F_TIMEOUT(exec, command_buffer_fuzz_pipelined, 120)
 			sresp_release(&r);
 		}
 		/* Keep within the quota: start over now and then. */
-		if (i % 5 == 4) {
-			uint64_t used;
-
-			ASSERT_EQ(0, ctx_destroy(fd, ctx, tag(), &used));
-			EXPECT_EQ(0, used);
-			ASSERT_EQ(0, ctx_create(fd, tag(), &ctx));
-			h[0] = alloc(_metadata, fd, ctx, 4096);
-			h[1] = alloc(_metadata, fd, ctx, 4096);
-		}
+		if (i % 5 == 4)
+			fuzz_start_over(_metadata, fd, &ctx, h);
 	}
 	EXPECT_GT(statuses[0], 0);
 	EXPECT_GT(statuses[1], 0);

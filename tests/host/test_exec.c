@@ -1072,6 +1072,11 @@ TEST_F(exec, malformed_buffers_refused_whole)
 	cb_alloc(&b, 64);
 	ASSERT_EQ(0, send_submit_raw(self->fd, self->ctx, 1, EIA_CB_QUEUES, 0, b.buf, b.len, 78));
 	expect_refused(_metadata, self->fd, 78, EINVAL, "queue 8 is not in 0..7");
+	/* The same for a lone COPY_H2D, whose data gpud may receive in place. */
+	cb_reset(&b);
+	cb_h2d(&b, h, 0, lone_data, sizeof(lone_data));
+	ASSERT_EQ(0, send_submit_raw(self->fd, self->ctx, 1, EIA_CB_QUEUES, 0, b.buf, b.len, 79));
+	expect_refused(_metadata, self->fd, 79, EINVAL, "queue 8 is not in 0..7");
 	/* Shorter than struct eia_wire_submit. */
 	eia_wire_hdr_pack(&hdr, EIA_MSG_SUBMIT, 0, 0, 77, sizeof(junk));
 	ASSERT_EQ(0, send_raw(self->fd, &hdr, junk, sizeof(junk)));

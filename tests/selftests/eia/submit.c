@@ -1185,6 +1185,8 @@ TEST_F(sub, nonzero_pad_flags_and_bad_sizes)
 		eia_tensor(1, 128, EIA_DTYPE_F32, 2, dims),
 	};
 	const uint8_t attr[12] = { 0 };
+	static uint8_t big[16384];
+	uint64_t sent;
 	struct eia_cb_launch_op *l;
 	struct eia_submit s;
 	uint8_t src[16];
@@ -1264,6 +1266,18 @@ TEST_F(sub, nonzero_pad_flags_and_bad_sizes)
 	s = eia_cbuf_submit_args(&self->cb, NULL);
 	s.cmds += 4;		/* not EIA_CB_ALIGN-aligned */
 	EXPECT_EQ(-EINVAL, submit_args(&self->t, &s, NULL));
+
+	/*
+	 * gpud would refuse a queue past the last too: eia.ko must not even
+	 * send it (health checks send a few bytes; this buffer is 16 KiB).
+	 */
+	eia_cbuf_reset(&self->cb);
+	eia_cbuf_h2d(&self->cb, 1, 0, big, sizeof(big));
+	s = eia_cbuf_submit_args(&self->cb, NULL);
+	s.queue = EIA_CB_QUEUES;
+	sent = bytes_sent(self->dev.name);
+	EXPECT_EQ(-EINVAL, submit_args(&self->t, &s, NULL));
+	EXPECT_GT(sent + 1024, bytes_sent(self->dev.name));
 	EXPECT_EQ(0, fence(&self->t, 5));
 }
 

@@ -1102,6 +1102,20 @@ static int eia_conn_recv_buf(struct eia_conn *conn, const struct eia_req *req,
 }
 
 /*
+ * Whether a read may find anything: data queued (on kTLS, a record ready),
+ * an error, the end of the stream. Lockless, and so cheaper than the read
+ * that would find nothing after the last response of a drain. Data queued
+ * after this looked wakes eia_rx_wake(), after the reader's
+ * eia_rx_arm_missed(): eia_rx_unlock() then hands it to the worker.
+ */
+static bool eia_sock_may_read(struct sock *sk)
+{
+	return !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
+	       sk_is_readable(sk) || READ_ONCE(sk->sk_err) ||
+	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN);
+}
+
+/*
  * Read a response header. When nothing of it is there yet: with @wait, wait
  * until @deadline; without, return -EAGAIN at once. A read that brings in
  * the header brings whatever follows it too, up to EIA_RXBUF_SIZE.
@@ -1118,6 +1132,8 @@ static int eia_rx_hdr(struct eia_conn *conn, bool wait, unsigned long deadline,
 	int ret;
 
 	if (conn->rx_pos == conn->rx_len) {
+		if (!wait && !eia_sock_may_read(conn->sock->sk))
+			return -EAGAIN;
 		iov_iter_kvec(&iter, ITER_DEST, &vec, 1, EIA_RXBUF_SIZE);
 		ret = eia_sock_recv_once(conn->sock, &iter, deadline, !wait);
 		if (ret == -EAGAIN || ret == -ETIMEDOUT || ret == -EINTR)

@@ -205,7 +205,20 @@ int eia_kernel_ring_submit(struct eiaStream *s, struct eia_cmdbuf *cb, bool defe
 
 int eia_kernel_ring_reap(struct eiaStream *s, unsigned int want)
 {
-	int ret = ring_flush(s);
+	int ret;
+
+	/*
+	 * One io_uring_enter() both submits and waits: a round trip of one
+	 * buffer costs one system call, not two. A failure is left to
+	 * ring_flush(), which retries what may be retried.
+	 */
+	if (want && s->unsubmitted && !s->ring_err) {
+		ret = io_uring_submit_and_wait(&s->ring, want);
+		if (ret > 0)
+			s->unsubmitted -= (unsigned int)ret < s->unsubmitted ?
+					  (unsigned int)ret : s->unsubmitted;
+	}
+	ret = ring_flush(s);
 
 	return ret ? ret : reap(s, want);
 }

@@ -14,9 +14,9 @@
  *   - host-to-device and device-to-host copies of N MiB through libeia,
  *     synchronous (ioctl) and on a stream (io_uring), next to a raw TCP
  *     stream of the same size with a small answer.
- * The rows are measured in N rounds, each row for S seconds per round, one
- * row after the other, so that a machine busy with other work slows every
- * row alike; a figure is the median over the rounds, and a ratio the median
+ * The rows are measured in N rounds, each row for S seconds per round, in
+ * slices taken one row after the other, so that a machine busy with other
+ * work slows every row alike; a figure is the median over the rounds, and a ratio the median
  * of the ratios within each round. A single round trip is also timed on
  * its own: its row's median is the typical round trip, which a stall of
  * the VM (a host thread preempting a vCPU for milliseconds) cannot move
@@ -50,6 +50,7 @@
 #define MAX_BATCH	128
 #define MAX_ROUNDS	31
 #define MAX_SAMPLES	(1 << 16)	/* round trips timed one by one per round */
+#define SLICES		10		/* a round interleaves the rows this finely */
 
 struct opts {
 	const char *device;
@@ -100,6 +101,10 @@ struct row {
 	bool used;
 	double per_op[MAX_ROUNDS];
 	double typical[MAX_ROUNDS];
+	double time;		/* of the round so far */
+	unsigned long ops;
+	unsigned int nsamples;
+	double *samples;
 };
 
 enum row_id {
@@ -108,7 +113,6 @@ enum row_id {
 };
 
 static struct row rows[R_COUNT];
-static double samples[MAX_SAMPLES];
 
 /* Single round trips, whose typical time is a median of their own. */
 static bool timed_one_by_one(const struct row *r)
@@ -146,8 +150,8 @@ static double median(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Run @r's step for about @seconds (at least once): round @round's figures. */
-static void measure(struct row *r, unsigned int round, double seconds)
+/* Run @r's step for about @seconds (at least once), adding to its round. */
+static void measure(struct row *r, double seconds)
 {
 	double start = now_s(), t = 0, last = 0;
 	unsigned long n = 0;
@@ -156,14 +160,24 @@ static void measure(struct row *r, unsigned int round, double seconds)
 		if (r->step(r->ctx))
 			die(r->name);
 		t = now_s() - start;
-		if (n < MAX_SAMPLES)
-			samples[n] = t - last;
+		if (r->samples && r->nsamples < MAX_SAMPLES)
+			r->samples[r->nsamples++] = t - last;
 		last = t;
 		n++;
 	} while (t < seconds);
-	r->per_op[round] = t / (double)(n * r->per_step);
-	if (timed_one_by_one(r))
-		r->typical[round] = median(samples, n < MAX_SAMPLES ? (unsigned int)n : MAX_SAMPLES);
+	r->time += t;
+	r->ops += n * r->per_step;
+}
+
+/* Round @round's figures of @r, from what measure() added up. */
+static void end_round(struct row *r, unsigned int round)
+{
+	r->per_op[round] = r->time / (double)r->ops;
+	if (r->samples)
+		r->typical[round] = median(r->samples, r->nsamples);
+	r->time = 0;
+	r->ops = 0;
+	r->nsamples = 0;
 }
 
 /* Median over the rounds of @fig (seconds per operation), and the best. */
@@ -818,10 +832,30 @@ int main(int argc, char **argv)
 		for (i = 0; rows[id].used && i < WARMUP; i++)
 			if (rows[id].step(rows[id].ctx))
 				die(rows[id].name);
-	for (round = 0; round < o.rounds; round++)
+	for (id = 0; id < R_COUNT; id++) {
+		if (!rows[id].used || !timed_one_by_one(&rows[id]))
+			continue;
+		rows[id].samples = malloc(MAX_SAMPLES * sizeof(double));
+		if (!rows[id].samples)
+			die("out of memory");
+	}
+	/*
+	 * Each round goes over the rows SLICES times, so that its figures of
+	 * every row come from the same seconds: under TCG the machine's speed
+	 * drifts within seconds, and a ratio of rows measured apart would
+	 * measure the drift.
+	 */
+	for (round = 0; round < o.rounds; round++) {
+		for (i = 0; i < SLICES; i++)
+			for (id = 0; id < R_COUNT; id++)
+				if (rows[id].used)
+					measure(&rows[id], o.seconds / SLICES);
 		for (id = 0; id < R_COUNT; id++)
 			if (rows[id].used)
-				measure(&rows[id], round, o.seconds);
+				end_round(&rows[id], round);
+	}
+	for (id = 0; id < R_COUNT; id++)
+		free(rows[id].samples);
 
 	teardown_lib(&sync, &async, path != NULL);
 	if (raw) {

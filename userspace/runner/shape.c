@@ -1196,6 +1196,22 @@ static void rt_window_2d(const struct rt_win *w, struct rt_win *w2)
 		w2->pads[2 * i + 1] = w->pads[i];
 }
 
+/*
+ * Hand @w's @n axes to an operator's attributes, which hold kernel,
+ * strides, dilations, pads and auto_pad alike for Conv and the pools.
+ */
+static void rt_window_out(const struct rt_win *w, int n, int64_t *kernel, int64_t *strides,
+			  int64_t *dilations, int64_t *pads, uint32_t *auto_pad)
+{
+	size_t axes = (size_t)n * sizeof(int64_t);
+
+	memcpy(kernel, w->kernel, axes);
+	memcpy(strides, w->strides, axes);
+	memcpy(dilations, w->dilations, axes);
+	memcpy(pads, w->pads, 2 * axes);
+	*auto_pad = w->auto_pad;
+}
+
 /* Conv's window and group, checked against X's and W's dims (any rank). */
 static int rt_conv_window(struct eia_model *m, const struct rt_node *nd, struct rt_win *w,
 			  int64_t *group, struct eia_runner_error *err)
@@ -1225,7 +1241,7 @@ int rt_conv_attr(struct eia_model *m, const struct rt_node *nd,
 		 struct eia_conv2d_attr *attr, struct eia_runner_error *err)
 {
 	struct rt_win w, w2;
-	int i, ret;
+	int ret;
 
 	memset(attr, 0, sizeof(*attr));
 	ret = rt_conv_window(m, nd, &w, &attr->group, err);
@@ -1234,13 +1250,8 @@ int rt_conv_attr(struct eia_model *m, const struct rt_node *nd,
 	if (w.n > 2)
 		return rt_node_fail(err, EINVAL, nd, "not a 1-D or 2-D Conv");
 	rt_window_2d(&w, &w2);
-	for (i = 0; i < 2; i++) {
-		attr->kernel[i] = w2.kernel[i];
-		attr->strides[i] = w2.strides[i];
-		attr->dilations[i] = w2.dilations[i];
-	}
-	memcpy(attr->pads, w2.pads, sizeof(attr->pads));
-	attr->auto_pad = w2.auto_pad;
+	rt_window_out(&w2, 2, attr->kernel, attr->strides, attr->dilations, attr->pads,
+		      &attr->auto_pad);
 	return 0;
 }
 
@@ -1256,11 +1267,8 @@ int rt_conv3d_attr(struct eia_model *m, const struct rt_node *nd,
 		return ret;
 	if (w.n != 3)
 		return rt_node_fail(err, EINVAL, nd, "not a 3-D Conv");
-	memcpy(attr->kernel, w.kernel, sizeof(attr->kernel));
-	memcpy(attr->strides, w.strides, sizeof(attr->strides));
-	memcpy(attr->dilations, w.dilations, sizeof(attr->dilations));
-	memcpy(attr->pads, w.pads, sizeof(attr->pads));
-	attr->auto_pad = w.auto_pad;
+	rt_window_out(&w, 3, attr->kernel, attr->strides, attr->dilations, attr->pads,
+		      &attr->auto_pad);
 	return 0;
 }
 
@@ -1328,7 +1336,7 @@ int rt_pool_attr(struct eia_model *m, const struct rt_node *nd,
 		 struct eia_pool2d_attr *attr, struct eia_runner_error *err)
 {
 	struct rt_win w, w2;
-	int i, ret;
+	int ret;
 
 	memset(attr, 0, sizeof(*attr));
 	ret = rt_pool_window(m, nd, &w, &attr->ceil_mode, &attr->count_include_pad, err);
@@ -1337,13 +1345,8 @@ int rt_pool_attr(struct eia_model *m, const struct rt_node *nd,
 	if (w.n > 2)
 		return rt_node_fail(err, EINVAL, nd, "not a 1-D or 2-D pool");
 	rt_window_2d(&w, &w2);
-	for (i = 0; i < 2; i++) {
-		attr->kernel[i] = w2.kernel[i];
-		attr->strides[i] = w2.strides[i];
-		attr->dilations[i] = w2.dilations[i];
-	}
-	memcpy(attr->pads, w2.pads, sizeof(attr->pads));
-	attr->auto_pad = w2.auto_pad;
+	rt_window_out(&w2, 2, attr->kernel, attr->strides, attr->dilations, attr->pads,
+		      &attr->auto_pad);
 	return 0;
 }
 
@@ -1359,11 +1362,8 @@ int rt_pool3d_attr(struct eia_model *m, const struct rt_node *nd,
 		return ret;
 	if (w.n != 3)
 		return rt_node_fail(err, EINVAL, nd, "not a 3-D pool");
-	memcpy(attr->kernel, w.kernel, sizeof(attr->kernel));
-	memcpy(attr->strides, w.strides, sizeof(attr->strides));
-	memcpy(attr->dilations, w.dilations, sizeof(attr->dilations));
-	memcpy(attr->pads, w.pads, sizeof(attr->pads));
-	attr->auto_pad = w.auto_pad;
+	rt_window_out(&w, 3, attr->kernel, attr->strides, attr->dilations, attr->pads,
+		      &attr->auto_pad);
 	return 0;
 }
 

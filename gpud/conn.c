@@ -436,6 +436,22 @@ static int send_mem_status(struct gpud_conn *c, bool reader, uint64_t tag)
 			    DESTROY_MEM_OFF);
 }
 
+/*
+ * Not calloc(): glibc's never takes from the per-thread cache that malloc()
+ * and free() share, so with a calloc() and free() for every request the
+ * cache fills and each free() goes to the arena (twice the instructions of
+ * a whole light SUBMIT). GCC turns malloc() and memset() into calloc(); a
+ * zeroed struct it leaves alone.
+ */
+static struct gpud_job *new_job(void)
+{
+	struct gpud_job *job = malloc(sizeof(*job));
+
+	if (job)
+		*job = (struct gpud_job){ 0 };
+	return job;
+}
+
 static void destroy_ctx(struct gpud_conn *c, struct gpud_ctx *ctx)
 {
 	gpud_debug("peer=%s: context %llu destroyed (%u allocations, %llu bytes)", c->peer,
@@ -467,7 +483,7 @@ static int handle_ctx_destroy(struct gpud_conn *c, const struct eia_msg_hdr *h,
 	/* Answered after what the reader holds back, which came before it. */
 	if (flush_out(c))
 		return -1;
-	job = calloc(1, sizeof(*job));
+	job = new_job();
 	if (!job)
 		return reply_err(c, h, ENOMEM, "out of memory");
 	/* Gone for later requests at once; freed when its turn comes. */
@@ -559,7 +575,7 @@ static int handle_submit(struct gpud_conn *c, const struct eia_msg_hdr *h, void 
 	uint32_t ncmds;
 	int ret;
 
-	job = calloc(1, sizeof(*job));
+	job = new_job();
 	if (!job) {
 		free(payload);
 		return reply_err(c, h, ENOMEM, "out of memory");

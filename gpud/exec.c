@@ -29,7 +29,8 @@ int gpud_resp_init(struct gpud_resp *r, const struct gpud_cmdbuf *cb, bool direc
 
 	memset(r, 0, sizeof(*r));
 	r->head = malloc(head);
-	r->iov = calloc(1 + (direct ? cb->nd2h_direct : 0), sizeof(*r->iov));
+	/* Each entry is set before use; not calloc(): see new_job() in conn.c. */
+	r->iov = malloc((1 + (size_t)(direct ? cb->nd2h_direct : 0)) * sizeof(*r->iov));
 	if (!r->head || !r->iov) {
 		gpud_resp_free(r);
 		return -ENOMEM;

@@ -1034,6 +1034,44 @@ TEST_F(gpud, many_buffers_in_flight)
 	ASSERT_EQ(EIA_SUCCESS, eiaMemFree(self->dev, m));
 }
 
+/*
+ * A caller that polls and never waits sees its buffers complete. On eia0
+ * a completion is task work in the polling task, run when it enters the
+ * kernel: eiaEventQuery() enters when the ring says work waits for it.
+ */
+TEST_F(gpud, polling_sees_completion)
+{
+	enum { N = 64 };
+	unsigned char out[N];
+	long long give_up;
+	eiaDeviceptr m;
+	eiaStream_t s;
+	eiaEvent_t ev;
+	eiaError_t r;
+	int i;
+
+	ASSERT_EQ(EIA_SUCCESS, eiaMemAlloc(self->dev, &m, N));
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamCreate(&s, self->dev, 0));
+	ASSERT_EQ(EIA_SUCCESS, eiaEventCreate(&ev, 0));
+	for (i = 0; i < N; i++) {
+		ASSERT_EQ(EIA_SUCCESS, eiaMemsetD8Async(s, m, (size_t)i, (unsigned char)i, 1));
+		ASSERT_EQ(EIA_SUCCESS, eiaStreamFlush(s));
+	}
+	ASSERT_EQ(EIA_SUCCESS, eiaEventRecord(ev, s));
+	give_up = now_ms() + 60000;
+	do
+		r = eiaEventQuery(ev);
+	while (r == EIA_ERROR_NOT_READY && now_ms() < give_up);
+	ASSERT_EQ(EIA_SUCCESS, r);
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamQuery(s));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemcpyDtoH(self->dev, out, m, 0, N));
+	for (i = 0; i < N; i++)
+		ASSERT_EQ((unsigned char)i, out[i]);
+	ASSERT_EQ(EIA_SUCCESS, eiaEventDestroy(ev));
+	ASSERT_EQ(EIA_SUCCESS, eiaStreamDestroy(s));
+	ASSERT_EQ(EIA_SUCCESS, eiaMemFree(self->dev, m));
+}
+
 struct worker {
 	eiaDevice_t dev;
 	unsigned int seed;

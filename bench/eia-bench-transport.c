@@ -811,8 +811,8 @@ int main(int argc, char **argv)
 		die_eia("eiaInit", err);
 	path = dev_path(o.device, pathbuf, sizeof(pathbuf));
 
-	printf("eia-bench-transport: device %s, %u rounds of %.2f s per row, batches of %u, %zu MiB copies\n",
-	       o.device, o.rounds, o.seconds, o.batch, o.copy_bytes >> 20);
+	printf("eia-bench-transport: device %s, %u rounds of %.2f s per row in %d slices, batches of %u, %zu MiB copies\n",
+	       o.device, o.rounds, o.seconds, SLICES, o.batch, o.copy_bytes >> 20);
 
 	peer_start(&peer, o.copy_bytes);
 	add_row(R_PING, step_ping, &peer, 1, 0, "raw TCP ping-pong, 32 bytes, two processes");

@@ -1036,8 +1036,8 @@ TEST_F(gpud, many_buffers_in_flight)
 
 /*
  * A caller that polls and never waits sees its buffers complete. On eia0
- * a completion is task work in the polling task, run when it enters the
- * kernel: eiaEventQuery() enters when the ring says work waits for it.
+ * a completion is task work in the polling thread, which runs it when
+ * interrupted in user space, or reads the socket itself from the kernel.
  */
 TEST_F(gpud, polling_sees_completion)
 {

@@ -155,6 +155,12 @@ static int reap(struct eiaStream *s, unsigned int want)
 	return 0;
 }
 
+/* io_uring_enter() took @n of the SQEs queued. */
+static void submitted(struct eiaStream *s, int n)
+{
+	s->unsubmitted -= (unsigned int)n < s->unsubmitted ? (unsigned int)n : s->unsubmitted;
+}
+
 /* Submit every SQE queued so far; 0 or a negative errno. */
 static int ring_flush(struct eiaStream *s)
 {
@@ -167,8 +173,7 @@ static int ring_flush(struct eiaStream *s)
 	for (tries = 0; tries < EIA_SUBMIT_TRIES; tries++) {
 		ret = io_uring_submit(&s->ring);
 		if (ret > 0) {
-			s->unsubmitted -= (unsigned int)ret < s->unsubmitted ?
-					  (unsigned int)ret : s->unsubmitted;
+			submitted(s, ret);
 			if (!s->unsubmitted)
 				return 0;
 			continue;
@@ -217,14 +222,14 @@ int eia_kernel_ring_reap(struct eiaStream *s, unsigned int want)
 
 	/*
 	 * One io_uring_enter() both submits and waits: a round trip of one
-	 * buffer costs one system call, not two. A failure is left to
-	 * ring_flush(), which retries what may be retried.
+	 * buffer costs one system call, not two. The kernel waits only when
+	 * it took every SQE; a failure is left to ring_flush(), which retries
+	 * what may be retried.
 	 */
 	if (want && s->unsubmitted && !s->ring_err) {
 		ret = io_uring_submit_and_wait(&s->ring, want);
 		if (ret > 0)
-			s->unsubmitted -= (unsigned int)ret < s->unsubmitted ?
-					  (unsigned int)ret : s->unsubmitted;
+			submitted(s, ret);
 	}
 	ret = ring_flush(s);
 

@@ -7,7 +7,9 @@
  *                       [--rounds N] [--batch N] [--copy-mib N]
  *
  * Rows:
- *   - raw TCP ping-pong of 32-byte messages with a child process (the floor);
+ *   - raw TCP ping-pong of 32-byte messages with a child process (the floor),
+ *     and on eia0 the same ping-pong through io_uring (a linked send and
+ *     receive per round trip): what io_uring itself adds, for reference;
  *   - an empty command buffer (one FENCE): EIA_IOCTL_SUBMIT, io_uring one at
  *     a time, io_uring in batches of N, each straight on the uapi and through
  *     libeia (an EIA_STREAM_SYNC stream, a default stream);
@@ -108,7 +110,7 @@ struct row {
 };
 
 enum row_id {
-	R_PING, R_IOCTL_RAW, R_IOCTL_LIB, R_U1_RAW, R_U1_LIB, R_UB_RAW, R_UB_LIB,
+	R_PING, R_PING_URING, R_IOCTL_RAW, R_IOCTL_LIB, R_U1_RAW, R_U1_LIB, R_UB_RAW, R_UB_LIB,
 	R_TCP_SINK, R_H2D, R_H2D_ASYNC, R_TCP_SOURCE, R_D2H, R_D2H_ASYNC, R_COUNT
 };
 
@@ -327,6 +329,48 @@ static int step_ping(void *ctx)
 	struct peer_req req = { .op = PEER_PING };
 
 	return write_all(p->fd, &req, sizeof(req)) || read_all(p->fd, &req, sizeof(req));
+}
+
+/*
+ * The ping-pong through io_uring, on the same connection: a send linked to
+ * a receive of the answer, both submitted with one io_uring_enter() that
+ * waits for both, as a uring_cmd's round trip takes one.
+ */
+struct uping {
+	struct peer *peer;
+	struct io_uring ring;
+};
+
+static int step_ping_uring(void *ctx)
+{
+	struct uping *u = ctx;
+	struct peer_req req = { .op = PEER_PING };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen = 0;
+	int ret = 0;
+
+	sqe = io_uring_get_sqe(&u->ring);
+	io_uring_prep_send(sqe, u->peer->fd, &req, sizeof(req), MSG_NOSIGNAL);
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe = io_uring_get_sqe(&u->ring);
+	io_uring_prep_recv(sqe, u->peer->fd, &req, sizeof(req), MSG_WAITALL);
+	if (io_uring_submit_and_wait(&u->ring, 2) != 2)
+		return -1;
+	while (seen < 2) {
+		unsigned int got = 0;
+
+		if (io_uring_wait_cqe(&u->ring, &cqe))
+			return -1;
+		io_uring_for_each_cqe(&u->ring, head, cqe) {
+			if (cqe->res != (int)sizeof(req))
+				ret = -1;
+			got++;
+		}
+		io_uring_cq_advance(&u->ring, got);
+		seen += got;
+	}
+	return ret;
 }
 
 /* Like a COPY_H2D: a request with the data, a small answer. */
@@ -792,12 +836,22 @@ static void print_results(unsigned int rounds)
 	goal_bandwidth("device to host, eiaMemcpyDtoH / raw TCP", R_D2H, R_TCP_SOURCE, rounds);
 	goal_bandwidth("device to host, io_uring stream / raw TCP", R_D2H_ASYNC, R_TCP_SOURCE,
 		       rounds);
+	if (!rows[R_PING_URING].used)
+		return;
+	printf("\nFor reference, against the ping-pong through io_uring (median over median)\n");
+	printf("  %-52s %8.2fx\n", "ping-pong through io_uring / ping-pong",
+	       ratio(rows[R_PING_URING].typical, rows[R_PING].typical, rounds));
+	printf("  %-52s %8.2fx\n", "round trip, io_uring (uapi) / io_uring ping-pong",
+	       ratio(rows[R_U1_RAW].typical, rows[R_PING_URING].typical, rounds));
+	printf("  %-52s %8.2fx\n", "round trip, io_uring (libeia) / io_uring ping-pong",
+	       ratio(rows[R_U1_LIB].typical, rows[R_PING_URING].typical, rounds));
 }
 
 int main(int argc, char **argv)
 {
 	struct lib sync, async;
 	struct raw *raw = NULL;
+	struct uping uping = { .peer = NULL };
 	struct peer peer;
 	struct opts o;
 	char pathbuf[300];
@@ -821,6 +875,11 @@ int main(int argc, char **argv)
 	add_row(R_TCP_SOURCE, step_source, &peer, 1, o.copy_bytes,
 		"raw TCP, 32 bytes out, %zu MiB back", o.copy_bytes >> 20);
 	if (path) {
+		uping.peer = &peer;
+		if (io_uring_queue_init(4, &uping.ring, 0))
+			die("io_uring_queue_init");
+		add_row(R_PING_URING, step_ping_uring, &uping, 1, 0,
+			"the same ping-pong through io_uring");
 		raw = calloc(1, sizeof(*raw));
 		if (!raw)
 			die("out of memory");
@@ -861,6 +920,7 @@ int main(int argc, char **argv)
 	if (raw) {
 		teardown_raw(raw);
 		free(raw);
+		io_uring_queue_exit(&uping.ring);
 	}
 	peer_stop(&peer);
 	print_results(o.rounds);

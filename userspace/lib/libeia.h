@@ -33,6 +33,8 @@ _Static_assert(EIA_SUBMIT_NONE_FAILED == EIA_WIRE_NONE_FAILED, "none-failed mark
 #define EIA_STREAM_DEFER	64
 /* A copy too large for one buffer fills a partly used one only with this much room. */
 #define EIA_MIN_COPY_CHUNK	(256u << 10)
+/* Bytes a tcp:// device reads off its socket at once: a small response whole. */
+#define EIA_TCP_RX_BUF		4096
 /* Default time gpud has to answer one tcp:// request. */
 #define EIA_TCP_DEFAULT_TIMEOUT_MS	60000
 #define EIA_TCP_DEFAULT_TYPE	"eia2.medium"
@@ -61,6 +63,13 @@ enum eia_dev_kind {
  *	several threads' buffers may be in flight at once)
  * @reading: tcp://: a waiting thread is reading a response off @sock
  * @rx_target: tcp://: the request whose response it is reading into
+ * @rx_pos, @rx_len: tcp://: the bytes of @rx_buf not handed out yet
+ * @rx_buf: tcp://: what was read off @sock beyond what its reader asked
+ *	for: the rest of a response, and the start of the next one. Only the
+ *	connection's one reader uses it, @rx_pos and @rx_len (eia_tcp_open()
+ *	before anyone else has the device, then the thread that set @reading),
+ *	so they need no lock: @io_lock, taken to pass @reading on, orders a
+ *	reader's use of them after the one before.
  * @ctx: tcp://: the context gpud created
  * @timeout_ms: tcp://: time gpud has to answer a request
  * @memory_used: tcp://: as the last SUBMIT response said
@@ -83,6 +92,8 @@ struct eiaDevice {
 	struct tcp_pending *pending;
 	bool reading;
 	struct tcp_pending *rx_target;
+	size_t rx_pos;
+	size_t rx_len;
 	uint64_t ctx;
 	int timeout_ms;
 	_Atomic uint64_t memory_used;
@@ -91,6 +102,7 @@ struct eiaDevice {
 	uint64_t memory_total;
 	uint32_t fp32_mtflops;
 	uint32_t fp16_mtflops;
+	char rx_buf[EIA_TCP_RX_BUF];
 };
 
 /*

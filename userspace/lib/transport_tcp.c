@@ -3,7 +3,9 @@
  * tcp:// devices: libeia speaks the wire protocol to gpud itself, on a
  * connection of its own: HELLO, CTX_CREATE, then one SUBMIT per command
  * buffer. H2D data is sent from the caller's memory (no staging copy) and
- * D2H data is read straight into it.
+ * D2H data is read straight into it, but for pieces smaller than the
+ * receive buffer (struct eiaDevice: rx_buf): responses are read through it,
+ * so that a small one (header, fixed part, results) costs one read().
  *
  * Each flush waits for its buffer's response, but the buffers of several
  * threads (each flushing its own stream) are in flight at once, pipelined
@@ -225,6 +227,77 @@ static int io_error(int err)
 	return err == -EAGAIN || err == -EWOULDBLOCK ? -ETIMEDOUT : err;
 }
 
+/* One read() of at most @len bytes, retried on EINTR: how many, or -errno. */
+static ssize_t read_some(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return io_error(-errno);
+	return n ? n : -ECONNRESET;
+}
+
+/* Hand out up to @len bytes of the receive buffer; how many. */
+static size_t rx_take(struct eiaDevice *dev, char *dst, size_t len)
+{
+	size_t n = dev->rx_len - dev->rx_pos;
+
+	if (n > len)
+		n = len;
+	memcpy(dst, dev->rx_buf + dev->rx_pos, n);
+	dev->rx_pos += n;
+	return n;
+}
+
+/* Refill the empty receive buffer with one read(). Returns 0 or -errno. */
+static int rx_fill(struct eiaDevice *dev)
+{
+	ssize_t n = read_some(dev->sock, dev->rx_buf, sizeof(dev->rx_buf));
+
+	if (n < 0)
+		return (int)n;
+	dev->rx_pos = 0;
+	dev->rx_len = (size_t)n;
+	return 0;
+}
+
+/*
+ * Read exactly @len bytes of the connection into @dst, the one way this
+ * file reads it: first what the receive buffer holds; a rest smaller than
+ * the buffer then through it, one read() of all it holds at a time (so a
+ * small response costs one, and what follows it waits there for the next
+ * call); a larger rest (D2H data) straight into @dst. Only the connection's
+ * reader may call it (struct eiaDevice: rx_buf). Returns 0 or a negative
+ * errno: -ETIMEDOUT when gpud was silent for the device's timeout,
+ * -ECONNRESET at EOF; the connection is unusable after one.
+ */
+static int tcp_recv(struct eiaDevice *dev, void *dst, size_t len)
+{
+	char *p = dst;
+	ssize_t n;
+	int ret;
+
+	while (len) {
+		if (dev->rx_pos == dev->rx_len && len < sizeof(dev->rx_buf)) {
+			ret = rx_fill(dev);
+			if (ret)
+				return ret;
+		}
+		if (dev->rx_pos < dev->rx_len)
+			n = (ssize_t)rx_take(dev, p, len);
+		else
+			n = read_some(dev->sock, p, len);
+		if (n < 0)
+			return (int)n;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /*
  * Read a response header to an @opcode request and check it (not its tag).
  * Returns 0 or a negative errno; the connection is unusable after one.
@@ -233,10 +306,10 @@ static int recv_resp_hdr(struct eiaDevice *dev, uint16_t opcode,
 			 struct eia_msg_hdr *h)
 {
 	struct eia_wire_hdr raw;
-	int ret = eia_read_full(dev->sock, &raw, sizeof(raw));
+	int ret = tcp_recv(dev, &raw, sizeof(raw));
 
 	if (ret)
-		return io_error(ret);
+		return ret;
 	ret = eia_wire_hdr_unpack(&raw, h);
 	if (ret)
 		return ret == -EPROTONOSUPPORT ? ret : -EPROTO;
@@ -257,9 +330,9 @@ static int recv_errmsg(struct eiaDevice *dev, const struct eia_msg_hdr *h,
 	msg[0] = '\0';
 	if (len > sizeof(buf))
 		return -EPROTO;
-	ret = eia_read_full(dev->sock, buf, len);
+	ret = tcp_recv(dev, buf, len);
 	if (ret)
-		return io_error(ret);
+		return ret;
 	if (len && memchr(buf, '\0', len))
 		snprintf(msg, cap, "%s", buf);
 	return 0;
@@ -292,7 +365,7 @@ static int transact(struct eiaDevice *dev, uint16_t opcode, const void *req,
 	}
 	if (h.payload_len != resp_len)
 		return -EPROTO;
-	return io_error(eia_read_full(dev->sock, resp, resp_len));
+	return tcp_recv(dev, resp, resp_len);
 }
 
 /* An answer to the open that failed: the error names the step. */
@@ -554,11 +627,11 @@ static int recv_submit(struct eiaDevice *dev, struct eia_cmdbuf *cb,
 
 	if (payload_len < head)
 		return -EPROTO;
-	ret = eia_read_full(dev->sock, &resp, sizeof(resp));
+	ret = tcp_recv(dev, &resp, sizeof(resp));
 	if (!ret)
-		ret = eia_read_full(dev->sock, cb->results, cb->ncmds * sizeof(*cb->results));
+		ret = tcp_recv(dev, cb->results, cb->ncmds * sizeof(*cb->results));
 	if (ret)
-		return io_error(ret);
+		return ret;
 	failed = le32toh(resp.failed);
 	if (le32toh(resp.ncmds) != cb->ncmds ||
 	    (failed != EIA_WIRE_NONE_FAILED && failed >= cb->ncmds))
@@ -578,9 +651,9 @@ static int recv_submit(struct eiaDevice *dev, struct eia_cmdbuf *cb,
 	for (i = 0; i < m->nd2h; i++) {
 		if (cb->results[m->d2h[i].index].status)
 			continue;
-		ret = eia_read_full(dev->sock, m->d2h[i].host, m->d2h[i].bytes);
+		ret = tcp_recv(dev, m->d2h[i].host, m->d2h[i].bytes);
 		if (ret)
-			return io_error(ret);
+			return ret;
 	}
 	atomic_store(&dev->memory_used, le64toh(resp.memory_used));
 	cb->failed = failed;

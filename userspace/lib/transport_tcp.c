@@ -38,6 +38,8 @@
 #define EIA_TCP_TIMEOUT_MAX_MS	3600000
 /* The smallest max_payload a HELLO may grant (as eia.ko requires). */
 #define EIA_TCP_MIN_MAX_PAYLOAD	4096
+/* The largest errno, as the kernel's MAX_ERRNO: statuses are errnos. */
+#define EIA_TCP_MAX_ERRNO	4095
 
 static const char fn_open[] = "eiaDeviceOpen";
 
@@ -314,12 +316,16 @@ static int recv_resp_hdr(struct eiaDevice *dev, uint16_t opcode,
 	if (ret)
 		return ret == -EPROTONOSUPPORT ? ret : -EPROTO;
 	if (h->flags != EIA_WIRE_F_RESPONSE || h->opcode != opcode ||
+	    h->status > EIA_TCP_MAX_ERRNO ||
 	    h->payload_len > dev->max_payload + (uint32_t)EIA_WIRE_ERRMSG_MAX)
 		return -EPROTO;
 	return 0;
 }
 
-/* Read a failed response's message (at most @cap - 1 bytes kept). */
+/*
+ * Read a failed response's message (at most @cap - 1 bytes kept); one that
+ * is no C string is malformed, as eia.ko has it.
+ */
 static int recv_errmsg(struct eiaDevice *dev, const struct eia_msg_hdr *h,
 		       char *msg, size_t cap)
 {
@@ -333,7 +339,9 @@ static int recv_errmsg(struct eiaDevice *dev, const struct eia_msg_hdr *h,
 	ret = tcp_recv(dev, buf, len);
 	if (ret)
 		return ret;
-	if (len && memchr(buf, '\0', len))
+	if (len && !memchr(buf, '\0', len))
+		return -EPROTO;
+	if (len)
 		snprintf(msg, cap, "%s", buf);
 	return 0;
 }
@@ -639,7 +647,7 @@ static int recv_submit(struct eiaDevice *dev, struct eia_cmdbuf *cb,
 	for (i = 0; i < cb->ncmds; i++) {
 		int32_t st = cb->results[i].status;
 
-		if (st > 0 || st < -4095 || (i < failed && st) ||
+		if (st > 0 || st < -EIA_TCP_MAX_ERRNO || (i < failed && st) ||
 		    (i == failed && !st) || (failed == EIA_WIRE_NONE_FAILED && st))
 			return -EPROTO;
 	}

@@ -7,7 +7,7 @@
  * ENOLINK (through the ioctl and through io_uring), the device turns
  * impaired and later submits fail at once. A refusal that is well formed
  * fails only its submit; an answer that is right but trickles in a byte at
- * a time works. The VM runs with oops=panic and SLUB debugging: a bad
+ * a time works. close() returns whatever gpud does with its CTX_DESTROY. The VM runs with oops=panic and SLUB debugging: a bad
  * pointer or a leak of the driver's on any of these paths ends the run.
  */
 #include <endian.h>
@@ -67,6 +67,9 @@ enum answer {
 	SUBMIT_ERRMSG_UNTERMINATED,
 	SUBMIT_ERRMSG_TOO_LONG,
 	SUBMIT_REFUSED,
+	PING_WRONG_COOKIE,
+	DESTROY_BAD_MAGIC,
+	DESTROY_SILENT,
 };
 
 /* ---- the peer ------------------------------------------------------------- */
@@ -258,6 +261,26 @@ static void answer_submit(int fd, const struct eia_msg_hdr *req,
 	reply(fd, req, &resp, sizeof(resp), &res, sizeof(res), how == GOOD_TRICKLED);
 }
 
+static void answer_destroy(int fd, const struct eia_msg_hdr *req, enum answer how)
+{
+	struct eia_wire_mem_status st = { .memory_used = 0 };
+	struct eia_wire_hdr h;
+
+	switch (how) {
+	case DESTROY_BAD_MAGIC:
+		eia_wire_hdr_pack(&h, EIA_MSG_CTX_DESTROY, EIA_WIRE_F_RESPONSE, 0, req->tag,
+				  sizeof(st));
+		h.magic = htole32(0x0badf00d);
+		put(fd, &h, sizeof(h), false);
+		put(fd, &st, sizeof(st), false);
+		return;
+	case DESTROY_SILENT:
+		return;
+	default:
+		reply(fd, req, &st, sizeof(st), NULL, 0, false);
+	}
+}
+
 /* The peer's whole life: answer requests until the driver hangs up. */
 static void serve(int fd, enum answer how)
 {
@@ -270,7 +293,12 @@ static void serve(int fd, enum answer how)
 			answer_hello(fd, &req, (const void *)payload, how);
 			break;
 		case EIA_MSG_PING:
+			if (how == PING_WRONG_COOKIE)
+				payload[0] ^= 1;
 			reply(fd, &req, payload, req.payload_len, NULL, 0, false);
+			break;
+		case EIA_MSG_CTX_DESTROY:
+			answer_destroy(fd, &req, how);
 			break;
 		case EIA_MSG_CTX_CREATE:
 			answer_ctx(fd, &req, how);
@@ -638,6 +666,96 @@ TEST_F(submit, answered)
 		EXPECT_EQ(FENCE_VALUE + 1, res.value);
 	ASSERT_EQ(0, eia_get(&self->nl, self->dev.index, &g));
 	EXPECT_EQ(EIA_STATUS_HEALTHY, g.status);
+}
+
+/* ---- other answers ---------------------------------------------------------- */
+
+FIXTURE(other) {
+	struct eia_nl nl;
+	struct peer peer;
+	struct eia_dev dev;
+	int fd;
+	int kmsg;
+};
+
+FIXTURE_SETUP(other)
+{
+	self->fd = -1;
+	self->peer.pid = -1;
+	self->peer.fd = -1;
+	self->kmsg = kmsg_open();
+	ASSERT_LE(0, self->kmsg);
+	ASSERT_EQ(0, eia_test_prepare(&self->nl));
+}
+
+FIXTURE_TEARDOWN(other)
+{
+	close(self->kmsg);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->nl.sk)
+		eia_detach_all(&self->nl);
+	eia_nl_close(&self->nl);
+	peer_stop(&self->peer);
+}
+
+/* Attach to a peer answering @how, and open the device; 0 or -errno. */
+static int attach_peer(FIXTURE_DATA(other) *self, enum answer how)
+{
+	int ret = peer_start(&self->peer, how);
+
+	if (!ret)
+		ret = eia_attach_fd(&self->nl, self->peer.fd, TYPE, TIMEOUT_MS, NULL,
+				    &self->dev);
+	if (!ret) {
+		self->fd = eia_open_dev(self->dev.name);
+		ret = self->fd < 0 ? self->fd : 0;
+	}
+	return ret;
+}
+
+/* A PING echo that is not the cookie sent fails the ping, not the link. */
+TEST_F(other, ping_wrong_cookie)
+{
+	struct eia_ping ping = { .cookie = 0x1234 };
+	struct eia_dev g;
+
+	ASSERT_EQ(0, attach_peer(self, PING_WRONG_COOKIE));
+	EXPECT_EQ(-1, ioctl(self->fd, EIA_IOCTL_PING, &ping));
+	EXPECT_EQ(EPROTO, errno);
+	ASSERT_EQ(0, eia_get(&self->nl, self->dev.index, &g));
+	EXPECT_EQ(EIA_STATUS_HEALTHY, g.status);
+}
+
+/* close() sends CTX_DESTROY: a malformed answer kills the link, close() returns. */
+TEST_F(other, context_destroy_malformed)
+{
+	struct eia_cb_result res;
+
+	ASSERT_EQ(0, attach_peer(self, DESTROY_BAD_MAGIC));
+	ASSERT_EQ(0, submit_fence(self->fd, NULL, FENCE_VALUE, &res));
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+	EXPECT_EQ(0, eia_wait_status(self->dev.name, "impaired", TIMEOUT_MS));
+	EXPECT_TRUE(kmsg_find(self->kmsg, "malformed header"));
+}
+
+/* A gpud silent on CTX_DESTROY holds close() up for the timeout, no longer. */
+TEST_F(other, context_destroy_unanswered)
+{
+	struct eia_cb_result res;
+	int64_t start, took;
+
+	ASSERT_EQ(0, attach_peer(self, DESTROY_SILENT));
+	ASSERT_EQ(0, submit_fence(self->fd, NULL, FENCE_VALUE, &res));
+	start = eia_now_ms();
+	EXPECT_EQ(0, close(self->fd));
+	took = eia_now_ms() - start;
+	self->fd = -1;
+	EXPECT_LE(TIMEOUT_MS - 100, took);
+	EXPECT_GT(TIMEOUT_MS + 5000, took);
+	EXPECT_EQ(0, eia_wait_status(self->dev.name, "impaired", TIMEOUT_MS));
+	EXPECT_TRUE(kmsg_find(self->kmsg, "gpud did not answer within the request timeout"));
 }
 
 EIA_TEST_MAIN

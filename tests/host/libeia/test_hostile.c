@@ -27,6 +27,7 @@
 #include "eia.h"
 #include "eia_cmdbuf.h"
 #include "kselftest_harness.h"
+#include "last_failure.h"
 #include "wire.h"
 
 /* What the fake grants. */
@@ -417,23 +418,6 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/* The last failure of this thread, with its message shown on mismatch. */
-static eiaFailure last(void)
-{
-	eiaFailure f;
-
-	eiaGetLastFailure(&f);
-	return f;
-}
-
-static bool has(const eiaFailure *f, const char *needle)
-{
-	if (strstr(f->message, needle))
-		return true;
-	fprintf(stderr, "# message '%s' lacks '%s'\n", f->message, needle);
-	return false;
 }
 
 /* Whether @n bytes at @p are @handle's from @pos on. */
@@ -952,24 +936,20 @@ FIXTURE_VARIANT(bad_open) {
 		.sys_errno = errno_, .says = says_, \
 	}
 
-BAD_HELLO(hello_small_max_payload, small_max_payload, EIA_ERROR_PROTOCOL, EPROTO,
-	  "HELLO failed: malformed answer from gpud");
-BAD_HELLO(hello_huge_max_payload, huge_max_payload, EIA_ERROR_PROTOCOL, EPROTO,
-	  "HELLO failed: malformed answer from gpud");
-BAD_HELLO(hello_unterminated_accel_id, unterminated_accel_id, EIA_ERROR_PROTOCOL, EPROTO,
-	  "HELLO failed: malformed answer from gpud");
-BAD_HELLO(hello_unterminated_type, unterminated_type, EIA_ERROR_PROTOCOL, EPROTO,
-	  "HELLO failed: malformed answer from gpud");
-BAD_HELLO(hello_wrong_tag, wrong_tag, EIA_ERROR_PROTOCOL, EPROTO,
-	  "HELLO failed: malformed answer from gpud");
-BAD_HELLO(hello_wrong_opcode, wrong_opcode, EIA_ERROR_PROTOCOL, EPROTO,
-	  "HELLO failed: malformed answer from gpud");
-BAD_HELLO(hello_one_byte_short, one_byte_short, EIA_ERROR_PROTOCOL, EPROTO,
-	  "HELLO failed: malformed answer from gpud");
-BAD_HELLO(hello_refused_unterminated, refused_unterminated, EIA_ERROR_PROTOCOL, EPROTO,
-	  "HELLO failed: malformed answer from gpud");
-BAD_HELLO(hello_refused_not_errno, refused_not_errno, EIA_ERROR_PROTOCOL, EPROTO,
-	  "HELLO failed: malformed answer from gpud");
+/* gpud's HELLO answer spoiled so that libeia must call it malformed. */
+#define MALFORMED_HELLO(name_, spoil_) \
+	BAD_HELLO(name_, spoil_, EIA_ERROR_PROTOCOL, EPROTO, \
+		  "HELLO failed: malformed answer from gpud")
+
+MALFORMED_HELLO(hello_small_max_payload, small_max_payload);
+MALFORMED_HELLO(hello_huge_max_payload, huge_max_payload);
+MALFORMED_HELLO(hello_unterminated_accel_id, unterminated_accel_id);
+MALFORMED_HELLO(hello_unterminated_type, unterminated_type);
+MALFORMED_HELLO(hello_wrong_tag, wrong_tag);
+MALFORMED_HELLO(hello_wrong_opcode, wrong_opcode);
+MALFORMED_HELLO(hello_one_byte_short, one_byte_short);
+MALFORMED_HELLO(hello_refused_unterminated, refused_unterminated);
+MALFORMED_HELLO(hello_refused_not_errno, refused_not_errno);
 BAD_HELLO(hello_refused, refused_no_room, EIA_ERROR_NO_CAPACITY, ENOSPC,
 	  "gpud refused HELLO: ENOSPC: no eia2.medium left");
 BAD_HELLO(hello_silent, nothing, EIA_ERROR_TIMEOUT, ETIMEDOUT,

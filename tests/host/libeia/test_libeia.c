@@ -23,6 +23,7 @@
 #include "eia_cmdbuf.h"
 #include "gpud_util.h"
 #include "kselftest_harness.h"
+#include "last_failure.h"
 
 /* A tiny type, so that quota tests need little memory. */
 #define TINY_MIB	4
@@ -90,23 +91,6 @@ FIXTURE_TEARDOWN(gpud)
 	if (self->kernel) \
 		SKIP(return, "needs a gpud of its own, not %s", self->url); \
 } while (0)
-
-/* The last failure of this thread, with its message shown on mismatch. */
-static eiaFailure last(void)
-{
-	eiaFailure f;
-
-	eiaGetLastFailure(&f);
-	return f;
-}
-
-static bool has(const eiaFailure *f, const char *needle)
-{
-	if (strstr(f->message, needle))
-		return true;
-	fprintf(stderr, "# message '%s' lacks '%s'\n", f->message, needle);
-	return false;
-}
 
 static void fill_pattern(unsigned char *p, size_t n, unsigned int seed)
 {

@@ -404,6 +404,19 @@ static bool kmsg_find(int fd, const char *why)
 	}
 }
 
+/* What a test leaves: the device file, devices, the peer, the log reader. */
+static void cleanup(struct eia_nl *nl, struct peer *peer, int fd, int kmsg)
+{
+	if (kmsg >= 0)
+		close(kmsg);
+	if (fd >= 0)
+		close(fd);
+	if (nl->sk)
+		eia_detach_all(nl);
+	eia_nl_close(nl);
+	peer_stop(peer);
+}
+
 /* ---- the HELLO -------------------------------------------------------------- */
 
 FIXTURE(hello) {
@@ -422,37 +435,20 @@ FIXTURE_VARIANT_ADD(hello, trickled_answer_works) {
 	.how = GOOD_TRICKLED,
 };
 
-FIXTURE_VARIANT_ADD(hello, garbage) {
-	.how = HELLO_GARBAGE, .err = -EPROTO, .msg = "malformed HELLO response",
-};
+#define MALFORMED(name, answer_)						\
+	FIXTURE_VARIANT_ADD(hello, name) {				\
+		.how = answer_, .err = -EPROTO,				\
+		.msg = "malformed HELLO response",			\
+	}
 
-FIXTURE_VARIANT_ADD(hello, wrong_tag) {
-	.how = HELLO_WRONG_TAG, .err = -EPROTO, .msg = "malformed HELLO response",
-};
-
-FIXTURE_VARIANT_ADD(hello, not_a_response) {
-	.how = HELLO_NOT_RESPONSE, .err = -EPROTO, .msg = "malformed HELLO response",
-};
-
-FIXTURE_VARIANT_ADD(hello, bad_accel_id) {
-	.how = HELLO_BAD_ACCEL_ID, .err = -EPROTO, .msg = "malformed HELLO response",
-};
-
-FIXTURE_VARIANT_ADD(hello, other_type) {
-	.how = HELLO_OTHER_TYPE, .err = -EPROTO, .msg = "malformed HELLO response",
-};
-
-FIXTURE_VARIANT_ADD(hello, small_max_payload) {
-	.how = HELLO_SMALL_MAX_PAYLOAD, .err = -EPROTO, .msg = "malformed HELLO response",
-};
-
-FIXTURE_VARIANT_ADD(hello, short_payload) {
-	.how = HELLO_SHORT, .err = -EPROTO, .msg = "malformed HELLO response",
-};
-
-FIXTURE_VARIANT_ADD(hello, unterminated_error_message) {
-	.how = HELLO_ERRMSG_UNTERMINATED, .err = -EPROTO, .msg = "malformed HELLO response",
-};
+MALFORMED(garbage, HELLO_GARBAGE);
+MALFORMED(wrong_tag, HELLO_WRONG_TAG);
+MALFORMED(not_a_response, HELLO_NOT_RESPONSE);
+MALFORMED(bad_accel_id, HELLO_BAD_ACCEL_ID);
+MALFORMED(other_type, HELLO_OTHER_TYPE);
+MALFORMED(small_max_payload, HELLO_SMALL_MAX_PAYLOAD);
+MALFORMED(short_payload, HELLO_SHORT);
+MALFORMED(unterminated_error_message, HELLO_ERRMSG_UNTERMINATED);
 
 FIXTURE_VARIANT_ADD(hello, closed) {
 	.how = HELLO_CLOSED, .err = -ECONNRESET, .msg = "connection to gpud failed",
@@ -472,10 +468,7 @@ FIXTURE_SETUP(hello)
 
 FIXTURE_TEARDOWN(hello)
 {
-	peer_stop(&self->peer);
-	if (self->nl.sk)
-		eia_detach_all(&self->nl);
-	eia_nl_close(&self->nl);
+	cleanup(&self->nl, &self->peer, -1, -1);
 }
 
 TEST_F(hello, attach)
@@ -586,16 +579,9 @@ FIXTURE_SETUP(submit)
 
 FIXTURE_TEARDOWN(submit)
 {
-	if (self->kmsg >= 0)
-		close(self->kmsg);
 	if (self->ring_up)
 		io_uring_queue_exit(&self->ring);
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->nl.sk)
-		eia_detach_all(&self->nl);
-	eia_nl_close(&self->nl);
-	peer_stop(&self->peer);
+	cleanup(&self->nl, &self->peer, self->fd, self->kmsg);
 }
 
 /* One FENCE of @value; 0 or the errno it failed with, result in @res. */
@@ -690,13 +676,7 @@ FIXTURE_SETUP(other)
 
 FIXTURE_TEARDOWN(other)
 {
-	close(self->kmsg);
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->nl.sk)
-		eia_detach_all(&self->nl);
-	eia_nl_close(&self->nl);
-	peer_stop(&self->peer);
+	cleanup(&self->nl, &self->peer, self->fd, self->kmsg);
 }
 
 /* Attach to a peer answering @how, and open the device; 0 or -errno. */
